@@ -1,0 +1,27 @@
+// Tensor element types, numbered as ggml numbers them (GGUF's on-disk codes).
+// Blocked types (Q8_0, Q4_0) store blocks of 32 elements; see design.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vkmind {
+
+enum class TensorType : uint32_t {
+  F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8, BF16 = 30,
+};
+
+struct TensorTypeTraits {
+  uint32_t block_elements;  // 1 for plain types, 32 for Q8_0/Q4_0
+  uint32_t block_bytes;     // bytes per block
+};
+
+// Name of any ggml type code, supported or not ("Q5_K"), or "type#N".
+std::string_view ggml_type_name(uint32_t code);
+// The type for a code vkmind supports, nullopt otherwise.
+std::optional<TensorType> supported_tensor_type(uint32_t code);
+TensorTypeTraits tensor_type_traits(TensorType t);
+inline std::string_view tensor_type_name(TensorType t) { return ggml_type_name(static_cast<uint32_t>(t)); }
+
+}  // namespace vkmind

@@ -1,0 +1,219 @@
+#include "runtime/graph/graph.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "runtime/vk/error.h"
+
+namespace vkmind::graph {
+
+namespace {
+
+bool profiling_requested() {
+  const char* env = std::getenv("VKMIND_PROFILE");
+  return env && std::string(env) == "1";
+}
+
+bool is_read(Access a) { return a != Access::Write; }
+bool is_write(Access a) { return a != Access::Read; }
+
+bool overlaps_any(const vk::BufferSlice& s, const std::vector<vk::BufferSlice>& set) {
+  for (const auto& other : set) {
+    if (s.overlaps(other)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Graph::Graph(vk::Device& device) : device_(device), profile_(profiling_requested() && device.report().timestamps) {}
+
+Graph::~Graph() {
+  if (commands_) {
+    vkQueueWaitIdle(device_.queue());
+    device_.free_command_buffer(commands_);
+  }
+}
+
+void Graph::add(Node node) {
+  if (recorded_) throw Error("graph: node '" + node.label + "' added after the graph was recorded");
+  if (!node.pipeline) throw Error("graph: node '" + node.label + "' has no pipeline");
+  const vk::PipelineDesc& desc = node.pipeline->desc();
+  if (node.bindings.size() != desc.buffer_count) {
+    throw Error("graph: node '" + node.label + "' binds " + std::to_string(node.bindings.size()) +
+                " buffers; kernel " + desc.kernel + " takes " + std::to_string(desc.buffer_count));
+  }
+  if (node.push.size() != desc.push_constant_bytes) {
+    throw Error("graph: node '" + node.label + "' pushes " + std::to_string(node.push.size()) +
+                " bytes; kernel " + desc.kernel + " takes " + std::to_string(desc.push_constant_bytes));
+  }
+  const vk::DeviceReport& report = device_.report();
+  for (size_t i = 0; i < node.bindings.size(); ++i) {
+    const vk::BufferSlice& s = node.bindings[i].slice;
+    if (s.size > report.max_storage_buffer_range) {
+      throw Error("graph: node '" + node.label + "' binds " + std::to_string(s.size >> 20) + " MiB at binding " +
+                  std::to_string(i) + ", over this device's maxStorageBufferRange of " +
+                  std::to_string(report.max_storage_buffer_range >> 20) + " MiB: split the tensor");
+    }
+    if (s.offset % report.min_storage_buffer_offset_alignment != 0) {
+      throw Error("graph: node '" + node.label + "' binding " + std::to_string(i) + " offset " +
+                  std::to_string(s.offset) + " is not aligned to minStorageBufferOffsetAlignment");
+    }
+  }
+  for (int d = 0; d < 3; ++d) {
+    if (node.groups[d] > report.max_workgroup_count[d]) {
+      throw Error("graph: node '" + node.label + "' dispatches " + std::to_string(node.groups[d]) +
+                  " workgroups in dimension " + std::to_string(d) + ", over the device limit");
+    }
+  }
+  nodes_.push_back(std::move(node));
+}
+
+void Graph::derive_barriers() {
+  barrier_before_.assign(nodes_.size(), false);
+  barriers_ = 0;
+  std::vector<vk::BufferSlice> written, read;  // since the last barrier
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    bool hazard = false;
+    for (const Binding& b : nodes_[n].bindings) {
+      if (is_read(b.access) && overlaps_any(b.slice, written)) hazard = true;               // read after write
+      if (is_write(b.access) && (overlaps_any(b.slice, written) || overlaps_any(b.slice, read))) hazard = true;
+    }
+    if (hazard) {
+      barrier_before_[n] = true;
+      ++barriers_;
+      written.clear();
+      read.clear();
+    }
+    for (const Binding& b : nodes_[n].bindings) {
+      if (is_read(b.access)) read.push_back(b.slice);
+      if (is_write(b.access)) written.push_back(b.slice);
+    }
+  }
+}
+
+void Graph::write_descriptors() {
+  VkDevice dev = device_.get();
+  uint32_t buffer_count = 0;
+  for (const Node& n : nodes_) buffer_count += uint32_t(n.bindings.size());
+  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(buffer_count, 1u)};
+  VkDescriptorPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+  pool_info.maxSets = std::max<uint32_t>(uint32_t(nodes_.size()), 1);
+  pool_info.poolSizeCount = 1;
+  pool_info.pPoolSizes = &size;
+  VkDescriptorPool pool;
+  vk_check(vkCreateDescriptorPool(dev, &pool_info, nullptr, &pool), "vkCreateDescriptorPool");
+  pool_ = vk::DescriptorPool(dev, pool);
+
+  sets_.resize(nodes_.size());
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    VkDescriptorSetLayout layout = nodes_[n].pipeline->set_layout();
+    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    alloc.descriptorPool = pool;
+    alloc.descriptorSetCount = 1;
+    alloc.pSetLayouts = &layout;
+    vk_check(vkAllocateDescriptorSets(dev, &alloc, &sets_[n]), "vkAllocateDescriptorSets");
+
+    const auto& bindings = nodes_[n].bindings;
+    std::vector<VkDescriptorBufferInfo> infos(bindings.size());
+    std::vector<VkWriteDescriptorSet> writes_(bindings.size());
+    for (size_t i = 0; i < bindings.size(); ++i) {
+      infos[i] = {bindings[i].slice.buffer, bindings[i].slice.offset, bindings[i].slice.size};
+      writes_[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+      writes_[i].dstSet = sets_[n];
+      writes_[i].dstBinding = uint32_t(i);
+      writes_[i].descriptorCount = 1;
+      writes_[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes_[i].pBufferInfo = &infos[i];
+    }
+    vkUpdateDescriptorSets(dev, uint32_t(writes_.size()), writes_.data(), 0, nullptr);
+  }
+}
+
+void Graph::record() {
+  if (recorded_) throw Error("graph: record() called twice");
+  derive_barriers();
+  write_descriptors();
+
+  VkDevice dev = device_.get();
+  if (profile_) {
+    VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+    info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    info.queryCount = uint32_t(nodes_.size() + 1);
+    VkQueryPool pool;
+    vk_check(vkCreateQueryPool(dev, &info, nullptr, &pool), "vkCreateQueryPool");
+    queries_ = vk::QueryPool(dev, pool);
+  }
+
+  commands_ = device_.allocate_command_buffer();
+  VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  vk_check(vkBeginCommandBuffer(commands_, &begin), "vkBeginCommandBuffer");
+  if (profile_) {
+    vkCmdResetQueryPool(commands_, queries_.get(), 0, uint32_t(nodes_.size() + 1));
+    vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries_.get(), 0);
+  }
+  VkPipeline bound = VK_NULL_HANDLE;
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    const Node& node = nodes_[n];
+    if (barrier_before_[n]) {
+      VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+      barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
+      barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+      vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0,
+                           1, &barrier, 0, nullptr, 0, nullptr);
+    }
+    VkPipeline pipeline = node.pipeline->get();
+    if (bound != pipeline) {
+      vkCmdBindPipeline(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+      bound = pipeline;
+    }
+    vkCmdBindDescriptorSets(commands_, VK_PIPELINE_BIND_POINT_COMPUTE, node.pipeline->layout(), 0, 1, &sets_[n], 0,
+                            nullptr);
+    if (!node.push.empty()) {
+      vkCmdPushConstants(commands_, node.pipeline->layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                         uint32_t(node.push.size()), node.push.data());
+    }
+    vkCmdDispatch(commands_, node.groups[0], node.groups[1], node.groups[2]);
+    if (profile_) {
+      vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_.get(), uint32_t(n + 1));
+    }
+  }
+  // Make the results visible to the host (read-backs from mapped memory).
+  VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  to_host.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host,
+                       0, nullptr, 0, nullptr);
+  vk_check(vkEndCommandBuffer(commands_), "vkEndCommandBuffer");
+  recorded_ = true;
+}
+
+void Graph::run() {
+  if (!recorded_) record();
+  device_.submit_and_wait(commands_);
+}
+
+std::vector<NodeTiming> Graph::timings() const {
+  std::vector<NodeTiming> result;
+  if (!profile_ || !recorded_ || nodes_.empty()) return result;
+  std::vector<uint64_t> stamps(nodes_.size() + 1);
+  VkResult r = vkGetQueryPoolResults(device_.get(), queries_.get(), 0, uint32_t(stamps.size()),
+                                     stamps.size() * sizeof(uint64_t), stamps.data(), sizeof(uint64_t),
+                                     VK_QUERY_RESULT_64_BIT);
+  if (r != VK_SUCCESS) return result;
+  const double ns = device_.report().timestamp_period_ns;
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    result.push_back({nodes_[n].label, double(stamps[n + 1] - stamps[n]) * ns * 1e-6});
+  }
+  return result;
+}
+
+std::array<uint32_t, 3> linear_groups(const vk::Device& device, uint64_t groups) {
+  const uint64_t max_x = std::min<uint32_t>(device.report().max_workgroup_count[0], 65535);
+  if (groups <= max_x) return {uint32_t(std::max<uint64_t>(groups, 1)), 1, 1};
+  const uint64_t y = (groups + max_x - 1) / max_x;
+  if (y > device.report().max_workgroup_count[1]) throw Error("graph: " + std::to_string(groups) + " workgroups is too many");
+  return {uint32_t(max_x), uint32_t(y), 1};
+}
+
+}  // namespace vkmind::graph

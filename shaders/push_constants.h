@@ -1,0 +1,31 @@
+// Push-constant blocks, declared once for both C++ and GLSL. In C++ each block
+// is a struct (runtime/ops includes this file); a shader selects its block by
+// defining PUSH_<NAME> before including it. Only 4-byte scalars appear, so the
+// std430 offsets GLSL uses equal the C++ layout; sizes are static_asserted.
+#ifndef VKMIND_PUSH_CONSTANTS_H
+#define VKMIND_PUSH_CONSTANTS_H
+
+#ifdef __cplusplus
+#include <cstdint>
+namespace vkmind::push {
+using uint = uint32_t;
+#define VKM_PUSH_BLOCK(NAME) struct NAME
+#define VKM_PUSH_END(NAME) ;
+#else
+#define VKM_PUSH_BLOCK(NAME) layout(push_constant) uniform NAME
+#define VKM_PUSH_END(NAME) pc;
+#endif
+
+// out[i] = a[i] + b[i], i < n
+#if defined(__cplusplus) || defined(PUSH_Add)
+VKM_PUSH_BLOCK(Add) {
+  uint n;
+} VKM_PUSH_END(Add)
+#endif
+
+#ifdef __cplusplus
+static_assert(sizeof(Add) == 4);
+}  // namespace vkmind::push
+#endif
+
+#endif

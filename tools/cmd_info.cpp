@@ -1,0 +1,52 @@
+// `vkmind info`: every Vulkan device with its feature report, the selected
+// one marked; with -m, a report on a model file instead.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "runtime/vk/device.h"
+#include "runtime/vk/instance.h"
+#include "tools/commands.h"
+#include "tools/exit_code.h"
+
+namespace vkmind::cli {
+
+namespace {
+
+struct InfoOptions {
+  std::string device;
+  std::string model;
+};
+
+void run_info(const InfoOptions& opts) {
+  if (!opts.model.empty()) {
+    print_model_report(opts.model);
+    return;
+  }
+  vk::Instance instance(vk::InstanceOptions{});
+  VkPhysicalDevice selected = VK_NULL_HANDLE;
+  try {
+    selected = vk::select_physical_device(instance, opts.device);
+  } catch (const vk::NoSuchDevice& e) {
+    std::fprintf(stderr, "vkmind: %s", e.what());
+    throw ExitCode{kExitUsage};
+  }
+  auto devices = instance.physical_devices();
+  for (size_t i = 0; i < devices.size(); ++i) {
+    vk::DeviceReport report = vk::query_device_report(devices[i]);
+    std::cout << "device " << i << ": " << report.name << (devices[i] == selected ? "  [selected]" : "") << "\n";
+    std::cout << vk::format_device_report(report, "  ");
+  }
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto opts = std::make_shared<InfoOptions>();
+  auto* cmd = app.add_subcommand("info", "Show Vulkan devices and their features, or describe a model (-m)");
+  cmd->add_option("--device,-d", opts->device, "Device index or name substring (default: $VKMIND_DEVICE, else the best GPU)");
+  cmd->add_option("--model,-m", opts->model, "A model file (.gguf) or Hugging Face folder to describe");
+  cmd->callback([opts] { run_info(*opts); });
+}
+
+}  // namespace vkmind::cli

@@ -1,0 +1,20 @@
+// The `vkmind` subcommands. Each lives in its own cmd_*.cpp and registers
+// itself on the CLI11 app; main.cpp only wires them together.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace vkmind::cli {
+
+// Exit status for "no such device" and other bad command-line choices.
+inline constexpr int kExitUsage = 2;
+
+void add_info_command(CLI::App& app);      // cmd_info.cpp
+void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
+
+// `vkmind info -m MODEL`: architecture, dimensions, tensors, tokenizer (model_report.cpp).
+void print_model_report(const std::string& model_path);
+
+}  // namespace vkmind::cli

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vkmind builds and tests with, when missing.
+# Needs root (or sudo) only if something is missing.
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config
+  libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
+  glslc glslang-tools spirv-tools
+  catch2 libcli11-dev nlohmann-json3-dev libpcre2-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
