@@ -1,0 +1,72 @@
+// Host side of the paged KV cache: which physical blocks each sequence owns.
+// Blocks are reference counted so sequences can share a prefix (fork) and
+// copy a shared block before writing into it (copy-on-write).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace vkmind {
+
+using SeqId = uint32_t;
+
+struct KvStats {
+  uint32_t blocks_total = 0;
+  uint32_t blocks_used = 0;
+  uint64_t tokens_stored = 0;  // summed over sequences (shared blocks count per sequence)
+  double utilisation = 0;      // tokens stored / (blocks used * block size)
+};
+
+// A block to duplicate on the device before a sequence writes into it.
+struct BlockCopy {
+  uint32_t from;
+  uint32_t to;
+};
+
+class BlockManager {
+ public:
+  BlockManager(uint32_t num_blocks, uint32_t block_size);
+
+  uint32_t block_size() const { return block_size_; }
+  uint32_t free_blocks() const { return uint32_t(free_.size()); }
+  // Blocks a sequence of `tokens` tokens needs in all.
+  uint32_t blocks_for(uint32_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
+
+  bool has_sequence(SeqId seq) const { return seqs_.count(seq) != 0; }
+  uint32_t length(SeqId seq) const;  // tokens the sequence holds
+  const std::vector<uint32_t>& block_table(SeqId seq) const;
+
+  // Grows `seq` (created if new) to hold `new_length` tokens. Returns false,
+  // changing nothing, when the free blocks do not suffice. `copies` receives
+  // the copy-on-write duplications the device must perform first.
+  bool grow(SeqId seq, uint32_t new_length, std::vector<BlockCopy>* copies = nullptr);
+  // Shortens `seq` to `new_length` tokens, freeing whole blocks past it.
+  void truncate(SeqId seq, uint32_t new_length);
+  // `child` shares all of `parent`'s blocks (prefix sharing).
+  void fork(SeqId parent, SeqId child);
+  void release(SeqId seq);
+
+  // Physical slot (block * block_size + offset) of a token position.
+  uint32_t slot(SeqId seq, uint32_t position) const;
+
+  KvStats stats() const;
+
+ private:
+  struct Sequence {
+    std::vector<uint32_t> blocks;
+    uint32_t length = 0;
+  };
+  uint32_t take_block();
+  void drop_block(uint32_t block);
+  const Sequence& get(SeqId seq) const;
+
+  uint32_t num_blocks_;
+  uint32_t block_size_;
+  std::vector<uint32_t> free_;     // a stack: recently freed blocks are reused first
+  std::vector<uint32_t> refcount_;
+  std::map<SeqId, Sequence> seqs_;
+};
+
+}  // namespace vkmind

@@ -1,0 +1,105 @@
+#include "runtime/sampler/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+namespace vkmind {
+
+namespace {
+
+// splitmix64: tiny, fast and fully specified, so a seed reproduces a sample
+// stream on any compiler and standard library.
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+int32_t argmax(std::span<const float> logits) {
+  int32_t best = 0;
+  for (size_t i = 1; i < logits.size(); ++i) {
+    if (logits[i] > logits[size_t(best)]) best = int32_t(i);
+  }
+  return best;
+}
+
+Sampler::Sampler(const SamplingParams& params) : params_(params), rng_state_(params.seed) {}
+
+double Sampler::next_uniform() { return double(splitmix64(rng_state_) >> 11) * 0x1.0p-53; }
+
+void Sampler::apply_penalties(std::span<const int32_t> history) {
+  const bool repeat = params_.repeat_penalty != 1.0f;
+  const bool additive = params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
+  if ((!repeat && !additive) || params_.penalty_last_n == 0 || history.empty()) return;
+  size_t n = params_.penalty_last_n < 0 ? history.size() : std::min(history.size(), size_t(params_.penalty_last_n));
+  std::unordered_map<int32_t, int> counts;
+  for (size_t i = history.size() - n; i < history.size(); ++i) counts[history[i]]++;
+  for (auto [id, count] : counts) {
+    if (id < 0 || size_t(id) >= candidates_.size()) continue;
+    float& logit = candidates_[size_t(id)].logit;
+    if (repeat) logit = logit > 0 ? logit / params_.repeat_penalty : logit * params_.repeat_penalty;
+    logit -= float(count) * params_.frequency_penalty + params_.presence_penalty;
+  }
+}
+
+int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
+  candidates_.resize(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) candidates_[i] = {int32_t(i), logits[i]};
+  apply_penalties(history);
+
+  if (params_.temperature <= 0.0f) {
+    auto best = std::max_element(candidates_.begin(), candidates_.end(),
+                                 [](const Candidate& a, const Candidate& b) { return a.logit < b.logit; });
+    return best->id;
+  }
+  for (auto& c : candidates_) c.logit /= params_.temperature;
+
+  auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
+  const float max_logit = std::max_element(candidates_.begin(), candidates_.end(), [](auto& a, auto& b) {
+                            return a.logit < b.logit;
+                          })->logit;
+
+  // min-p: drop tokens whose probability is below min_p times the best one's.
+  if (params_.min_p > 0.0f) {
+    const float floor = max_logit + std::log(params_.min_p);
+    std::erase_if(candidates_, [floor](const Candidate& c) { return c.logit < floor; });
+  }
+  // top-k: keep the k most likely (sorted from here on).
+  size_t keep = candidates_.size();
+  if (params_.top_k > 0) keep = std::min(keep, size_t(params_.top_k));
+  std::partial_sort(candidates_.begin(), candidates_.begin() + std::ptrdiff_t(keep), candidates_.end(), by_logit);
+  candidates_.resize(keep);
+
+  probs_.resize(candidates_.size());
+  double total = 0;
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    probs_[i] = std::exp(candidates_[i].logit - max_logit);
+    total += probs_[i];
+  }
+  // top-p: the smallest prefix whose probability reaches p.
+  if (params_.top_p < 1.0f) {
+    double cumulative = 0;
+    size_t n = 0;
+    while (n < candidates_.size()) {
+      cumulative += probs_[n++] / total;
+      if (cumulative >= params_.top_p) break;
+    }
+    candidates_.resize(n);
+    probs_.resize(n);
+    total = 0;
+    for (float p : probs_) total += p;
+  }
+
+  double target = next_uniform() * total;
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    target -= probs_[i];
+    if (target < 0) return candidates_[i].id;
+  }
+  return candidates_.back().id;
+}
+
+}  // namespace vkmind

@@ -1,0 +1,50 @@
+// Token sampling: penalties -> temperature -> min-p -> top-k -> top-p -> draw,
+// with a per-request seeded generator (same seed, same logits, same token on
+// every platform). Temperature 0 means greedy (argmax after penalties).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace vkmind {
+
+struct SamplingParams {
+  float temperature = 0.8f;
+  int32_t top_k = 40;            // <= 0: off
+  float top_p = 0.95f;           // >= 1: off
+  float min_p = 0.05f;           // <= 0: off
+  float repeat_penalty = 1.0f;   // 1: off (divides positive logits, multiplies negative ones)
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
+  int32_t penalty_last_n = 64;   // how much history the penalties see
+  uint64_t seed = 0;
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingParams& params);
+
+  // `history`: the tokens so far (prompt and generated), newest last.
+  int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
+
+  const SamplingParams& params() const { return params_; }
+
+ private:
+  struct Candidate {
+    int32_t id;
+    float logit;
+  };
+  void apply_penalties(std::span<const int32_t> history);
+  double next_uniform();  // [0, 1), from our own bits so no library changes it
+
+  SamplingParams params_;
+  uint64_t rng_state_;
+  std::vector<Candidate> candidates_;  // reused across calls: no per-token allocation
+  std::vector<float> probs_;
+};
+
+// Index of the largest logit (the lowest index on ties).
+int32_t argmax(std::span<const float> logits);
+
+}  // namespace vkmind
