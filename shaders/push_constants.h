@@ -23,8 +23,28 @@ VKM_PUSH_BLOCK(Add) {
 } VKM_PUSH_END(Add)
 #endif
 
+// dst[t][j] = src[t * src_stride + src_offset + j], j < cols, t < rows
+#if defined(__cplusplus) || defined(PUSH_CopyColumns)
+VKM_PUSH_BLOCK(CopyColumns) {
+  uint rows;
+  uint cols;
+  uint src_stride;
+  uint src_offset;
+} VKM_PUSH_END(CopyColumns)
+#endif
+
+// x[t][j] += bias[j], j < cols, t < rows
+#if defined(__cplusplus) || defined(PUSH_AddBias)
+VKM_PUSH_BLOCK(AddBias) {
+  uint rows;
+  uint cols;
+} VKM_PUSH_END(AddBias)
+#endif
+
 #ifdef __cplusplus
 static_assert(sizeof(Add) == 4);
+static_assert(sizeof(CopyColumns) == 16);
+static_assert(sizeof(AddBias) == 8);
 }  // namespace vkmind::push
 #endif
 
