@@ -1,7 +1,9 @@
 // Builds a tokenizer from a Hugging Face folder: tokenizer.json (the
 // `tokenizers` library's format) plus tokenizer_config.json for BOS/EOS,
 // add_bos_token and the chat template.
+#include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -10,7 +12,8 @@
 #include "model/errors.h"
 #include "model/gguf.h"
 #include "model/tokenizer/bpe_tokenizer.h"
-#include "model/tokenizer/pre_tokenizers.h"
+#include "model/tokenizer/hf_pipeline.h"
+#include "model/tokenizer/spm_tokenizer.h"
 #include "model/tokenizer/tokenizer.h"
 
 namespace vkmind::tok {
@@ -51,46 +54,29 @@ std::optional<std::string> token_text(const json& j) {
   return std::nullopt;
 }
 
-// Escapes a literal so PCRE2 matches it verbatim (Split with a String pattern).
-std::string regex_quote(const std::string& s) { return "\\Q" + s + "\\E"; }
-
-struct PreTok {
-  std::vector<std::string> patterns;
-  bool byte_level = false;
-  bool add_prefix_space = false;
-};
-
-void parse_pre_tokenizer(const json& p, const std::string& file, const std::string& where, PreTok& out) {
-  if (p.is_null()) return;
-  const std::string type = require(p, "type", json::value_t::string, file, where).get<std::string>();
-  if (type == "Sequence") {
-    const json& list = require(p, "pretokenizers", json::value_t::array, file, where);
-    for (size_t i = 0; i < list.size(); ++i) {
-      parse_pre_tokenizer(list[i], file, where + ".pretokenizers[" + std::to_string(i) + "]", out);
+// A SentencePiece model exported as HF BPE (Llama 2 style): its merges are
+// the SentencePiece merges ordered by piece score, so rank -> score turns it
+// back into the score-driven SentencePiece algorithm. Pieces no merge
+// produces get -inf: never formed by merging, as in HF's BPE.
+std::unique_ptr<Tokenizer> make_spm_from_merges(Vocab v, const std::vector<std::pair<std::string, std::string>>& merges,
+                                               const json& model, const HfPipeline& pipe,
+                                               std::vector<std::string> warnings) {
+  v.scores.assign(v.pieces.size(), -std::numeric_limits<float>::infinity());
+  for (size_t rank = 0; rank < merges.size(); ++rank) {
+    if (auto id = v.find(merges[rank].first + merges[rank].second)) {
+      v.scores[*id] = std::max(v.scores[*id], -static_cast<float>(rank));
     }
-  } else if (type == "ByteLevel") {
-    out.byte_level = true;
-    out.add_prefix_space = p.value("add_prefix_space", false);
-    if (p.value("use_regex", true)) out.patterns.push_back(gpt2_pattern());
-  } else if (type == "Split") {
-    const json& pat = require(p, "pattern", json::value_t::object, file, where);
-    const std::string behavior = p.value("behavior", "Isolated");
-    if (behavior != "Isolated" || p.value("invert", false)) {
-      throw FormatError(file, where + ": Split behavior '" + behavior + "' (invert " +
-                                  (p.value("invert", false) ? "true" : "false") + ") is not supported");
-    }
-    if (pat.contains("Regex") && pat["Regex"].is_string()) {
-      out.patterns.push_back(pat["Regex"].get<std::string>());
-    } else if (pat.contains("String") && pat["String"].is_string()) {
-      out.patterns.push_back(regex_quote(pat["String"].get<std::string>()));
-    } else {
-      throw FormatError(file, "missing key " + where + ".pattern.Regex");
-    }
-  } else if (type == "Digits") {
-    out.patterns.push_back(p.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+");
-  } else {
-    throw FormatError(file, where + ": pre-tokenizer type '" + type + "' is not supported");
   }
+  if (model.value("byte_fallback", false)) {
+    for (int32_t id = 0; id < v.size(); ++id) {
+      const std::string& p = v.pieces[id];
+      if (v.types[id] == TokenType::Normal && p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>') {
+        v.types[id] = TokenType::Byte;
+      }
+    }
+  }
+  if (!v.unk && model.contains("unk_token") && model["unk_token"].is_string()) v.unk = v.find(model["unk_token"].get<std::string>());
+  return std::make_unique<SentencePieceBpe>(std::move(v), pipe.prepend_space, std::move(warnings));
 }
 
 std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
@@ -99,7 +85,6 @@ std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
   if (!fs::exists(tok_path)) throw FormatError(folder, "no tokenizer.json in this folder");
   const json root = read_json(tok_path);
   if (!root.is_object()) throw FormatError(file, "top level is not a JSON object");
-  std::vector<std::string> warnings;
 
   const json& model = require(root, "model", json::value_t::object, file, "");
   const std::string mtype = model.value("type", std::string("BPE"));
@@ -107,16 +92,8 @@ std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
     throw FormatError(file, "unsupported tokenizer model '" + mtype + "' (model.type); vkmind reads BPE");
   }
 
-  PreTok pre;
-  if (root.contains("pre_tokenizer")) parse_pre_tokenizer(root["pre_tokenizer"], file, "pre_tokenizer", pre);
-  if (!pre.byte_level) {
-    throw FormatError(file, "pre_tokenizer: only byte-level BPE tokenizer.json files are supported "
-                            "(no ByteLevel pre-tokenizer found); convert SentencePiece models to GGUF");
-  }
-  if (root.contains("normalizer") && !root["normalizer"].is_null()) {
-    warnings.push_back("normalizer '" + root["normalizer"].value("type", std::string("?")) +
-                       "' ignored (text is tokenized as given)");
-  }
+  HfPipeline pipe = read_hf_pipeline(root, file);
+  std::vector<std::string> warnings = std::move(pipe.warnings);
 
   // Vocabulary: model.vocab plus added_tokens, whose ids may extend it.
   Vocab v;
@@ -228,14 +205,16 @@ std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
     }
   }
 
+  if (pipe.metaspace) return make_spm_from_merges(std::move(v), merges, model, pipe, std::move(warnings));
+
   ByteLevelBpeConfig bpe;
   try {
-    bpe.splitter = RegexSplitter(pre.patterns);
+    bpe.splitter = RegexSplitter(pipe.patterns);
   } catch (const std::invalid_argument& e) {
     throw FormatError(file, std::string("pre_tokenizer: ") + e.what());
   }
   bpe.ignore_merges = model.value("ignore_merges", false);
-  bpe.add_prefix_space = pre.add_prefix_space;
+  bpe.add_prefix_space = pipe.add_prefix_space;
   return std::make_unique<ByteLevelBpe>(std::move(v), merges, std::move(bpe), std::move(warnings));
 }
 

@@ -1,6 +1,7 @@
 #include "model/tokenizer/spm_tokenizer.h"
 
 #include <cstdio>
+#include <limits>
 #include <queue>
 
 #include "model/tokenizer/utf8.h"
@@ -84,7 +85,11 @@ void SentencePieceBpe::encode_text(std::string_view raw, bool after_special, std
   auto consider = [&](int l, int r) {
     if (l < 0 || r < 0) return;
     const std::string merged = text.substr(syms[l].start, syms[l].len + syms[r].len);
-    if (auto id = vocab_.find(merged)) queue.push({vocab_.scores[*id], l, r, merged.size()});
+    auto id = vocab_.find(merged);
+    // -inf marks pieces that merging never forms (see Vocab::scores).
+    if (id && vocab_.scores[*id] != -std::numeric_limits<float>::infinity()) {
+      queue.push({vocab_.scores[*id], l, r, merged.size()});
+    }
   };
   for (size_t i = 0; i + 1 < syms.size(); ++i) consider(static_cast<int>(i), static_cast<int>(i) + 1);
 

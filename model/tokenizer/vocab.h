@@ -25,7 +25,9 @@ struct Vocab {
   std::string source;  // file the vocabulary came from, for messages
   std::vector<std::string> pieces;
   std::vector<TokenType> types;
-  std::vector<float> scores;  // SentencePiece merge priorities; empty for byte-level BPE
+  // SentencePiece merge priorities (higher merges first); -inf: a piece that
+  // merging never forms. Empty for byte-level BPE.
+  std::vector<float> scores;
   std::unordered_map<std::string, int32_t> piece_to_id;
 
   std::optional<int32_t> bos, eos, unk;

@@ -1,34 +1,18 @@
 // Broken tokenizer files give FormatError naming the file and key.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
 
 #include "model/errors.h"
 #include "model/gguf.h"
 #include "model/tokenizer/tokenizer.h"
 #include "tests/shared_data.h"
-
-namespace fs = std::filesystem;
+#include "tests/tokenizer/temp_dir.h"
 
 namespace {
 
 // A scratch folder holding one tokenizer.json with the given text.
-struct TempTokenizerDir {
-  fs::path dir;
-  explicit TempTokenizerDir(const std::string& json) {
-    dir = fs::temp_directory_path() / ("vkmind-tok-" + std::to_string(::getpid()) + "-" + std::to_string(counter()++));
-    fs::create_directories(dir);
-    std::ofstream(dir / "tokenizer.json") << json;
-  }
-  ~TempTokenizerDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  static int& counter() {
-    static int c = 0;
-    return c;
-  }
+struct TempTokenizerDir : vkmind::test::TempDir {
+  explicit TempTokenizerDir(const std::string& json) { write("tokenizer.json", json); }
 };
 
 std::string error_of(const std::string& json) {
