@@ -45,6 +45,10 @@ struct Value {
   const Array& as_array(const std::string& key) const;
 };
 
+// Tensors of a type vkmind cannot compute with (Q5_K, ...) are still listed,
+// with `type` holding the raw code cast to TensorType (not a named
+// enumerator): the file opens so that `vkmind info` can describe it, and the
+// error comes when the tensor is used (require_supported, Model::tensor).
 struct TensorInfo {
   std::string name;
   std::vector<uint64_t> dims;  // dims[0] is the fastest-varying (ggml ne[0])
@@ -52,6 +56,9 @@ struct TensorInfo {
   uint64_t offset = 0;      // from the start of the data section
   uint64_t n_elements = 0;
   uint64_t n_bytes = 0;
+  uint32_t type_code = 0;   // the ggml type code as stored
+  bool type_supported() const { return supported_tensor_type(type_code).has_value(); }
+  std::string_view type_name() const { return ggml_type_name(type_code); }
 };
 
 class File {
@@ -78,8 +85,14 @@ class File {
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find_tensor(const std::string& name) const;
-  // The tensor's bytes inside the mapping (n_bytes long).
+  // The tensor's bytes inside the mapping (n_bytes long), whatever the type.
   std::span<const uint8_t> tensor_data(const TensorInfo& t) const;
+  // Throws FormatError "tensor X has type Q5_K, which vkmind does not support
+  // yet" unless t's type is one vkmind computes with.
+  void require_supported(const TensorInfo& t) const;
+
+  uint64_t file_size() const { return file_size_; }
+  uint64_t data_offset() const { return data_offset_; }  // start of the aligned data section
 
  private:
   File() = default;
@@ -91,6 +104,8 @@ class File {
   std::map<std::string, size_t> tensor_index_;
   std::unique_ptr<MappedFile> mapping_;
   uint64_t data_offset_ = 0;
+  uint64_t file_size_ = 0;
+  friend class Parser;
 };
 
 }  // namespace vkmind::gguf

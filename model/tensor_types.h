@@ -17,8 +17,13 @@ struct TensorTypeTraits {
   uint32_t block_bytes;     // bytes per block
 };
 
-// Name of any ggml type code, supported or not ("Q5_K"), or "type#N".
+// Name of any ggml type code, supported or not ("Q5_K"); "unknown" for codes
+// ggml does not define.
 std::string_view ggml_type_name(uint32_t code);
+// Block size of any ggml type, supported or not (so files with types vkmind
+// cannot compute with are still bounds-checked and listable); nullopt for
+// unknown codes.
+std::optional<TensorTypeTraits> ggml_type_traits(uint32_t code);
 // The type for a code vkmind supports, nullopt otherwise.
 std::optional<TensorType> supported_tensor_type(uint32_t code);
 TensorTypeTraits tensor_type_traits(TensorType t);
