@@ -33,7 +33,9 @@ ByteLevelBpe::ByteLevelBpe(Vocab vocab, const std::vector<std::pair<std::string,
 void ByteLevelBpe::encode_text(std::string_view text, bool, std::vector<int32_t>& out) const {
   std::string prefixed;
   if (config_.add_prefix_space && !text.empty() && text.front() != ' ') {
-    prefixed = " " + std::string(text);
+    prefixed.reserve(text.size() + 1);
+    prefixed.push_back(' ');
+    prefixed.append(text);
     text = prefixed;
   }
   for (std::string_view piece : config_.splitter.split(text)) {
