@@ -131,24 +131,28 @@ class Parser {
  private:
   [[noreturn]] void fail(const std::string& what) const { throw FormatError(f_.path_, what); }
 
-  void need(uint64_t n, const std::string& what) const {
+  // `what` names the field, `subject` the key or tensor it belongs to; the
+  // message is only built on failure (this runs once per vocabulary entry).
+  void need(uint64_t n, const char* what, const std::string& subject) const {
     if (n > b_.size() - pos_) {
-      fail("truncated: " + what + " needs " + std::to_string(n) + " bytes at offset " + std::to_string(pos_) +
+      fail("truncated: " + std::string(what) + (subject.empty() ? "" : " of '" + printable_name(subject) + "'") + " needs " + std::to_string(n) + " bytes at offset " + std::to_string(pos_) +
            ", but the file is " + std::to_string(b_.size()) + " bytes long");
     }
   }
 
   template <typename T>
-  T scalar(const std::string& what) {
-    need(sizeof(T), what);
+  T scalar(const char* what, const std::string& subject = {}) {
+    need(sizeof(T), what, subject);
     T v;
     std::memcpy(&v, b_.data() + pos_, sizeof(T));  // unaligned-safe; GGUF is little-endian like our hosts
     pos_ += sizeof(T);
     return v;
   }
-  uint32_t u32(const std::string& what) { return scalar<uint32_t>(what); }
-  uint64_t u64(const std::string& what) { return scalar<uint64_t>(what); }
-  uint64_t count(const std::string& what) { return v1_ ? u32(what) : u64(what); }
+  uint32_t u32(const char* what, const std::string& subject = {}) { return scalar<uint32_t>(what, subject); }
+  uint64_t u64(const char* what, const std::string& subject = {}) { return scalar<uint64_t>(what, subject); }
+  uint64_t count(const char* what, const std::string& subject = {}) {
+    return v1_ ? u32(what, subject) : u64(what, subject);
+  }
 
   // A count of items that each take at least min_bytes must fit in what is left.
   void check_count(uint64_t n, uint64_t min_bytes, const std::string& what) const {
@@ -159,23 +163,23 @@ class Parser {
     }
   }
 
-  std::string str(const std::string& what) {
-    const uint64_t n = count("the length of " + what);
-    need(n, what);
+  std::string str(const char* what, const std::string& subject) {
+    const uint64_t n = count(what, subject);
+    need(n, what, subject);
     std::string s(reinterpret_cast<const char*>(b_.data() + pos_), static_cast<size_t>(n));
     pos_ += n;
     return s;
   }
 
   // Keys and tensor names must be valid UTF-8: they are matched and printed.
-  std::string name(const std::string& what) {
-    std::string s = str(what);
-    if (!is_valid_utf8(s)) fail(what + " is not valid UTF-8: '" + printable_name(s) + "'");
+  std::string name(const char* what, const std::string& subject) {
+    std::string s = str(what, subject);
+    if (!is_valid_utf8(s)) fail(std::string(what) + " " + subject + " is not valid UTF-8: '" + printable_name(s) + "'");
     return s;
   }
 
   ValueType value_type(const std::string& key) {
-    const uint32_t t = u32("the type of key '" + key + "'");
+    const uint32_t t = u32("the value type", key);
     if (!valid_value_type(t)) fail("key '" + key + "' has unknown value type " + std::to_string(t));
     return static_cast<ValueType>(t);
   }
@@ -183,31 +187,31 @@ class Parser {
   Value value(ValueType t, const std::string& key, int depth) {
     Value v;
     v.type = t;
-    const std::string what = "the value of key '" + key + "'";
+    const char* what = "the value";
     switch (t) {
-      case ValueType::U8: v.data = uint64_t{scalar<uint8_t>(what)}; break;
-      case ValueType::U16: v.data = uint64_t{scalar<uint16_t>(what)}; break;
-      case ValueType::U32: v.data = uint64_t{scalar<uint32_t>(what)}; break;
-      case ValueType::U64: v.data = uint64_t{scalar<uint64_t>(what)}; break;
-      case ValueType::I8: v.data = int64_t{scalar<int8_t>(what)}; break;
-      case ValueType::I16: v.data = int64_t{scalar<int16_t>(what)}; break;
-      case ValueType::I32: v.data = int64_t{scalar<int32_t>(what)}; break;
-      case ValueType::I64: v.data = int64_t{scalar<int64_t>(what)}; break;
-      case ValueType::F32: v.data = double{scalar<float>(what)}; break;
-      case ValueType::F64: v.data = scalar<double>(what); break;
+      case ValueType::U8: v.data = uint64_t{scalar<uint8_t>(what, key)}; break;
+      case ValueType::U16: v.data = uint64_t{scalar<uint16_t>(what, key)}; break;
+      case ValueType::U32: v.data = uint64_t{scalar<uint32_t>(what, key)}; break;
+      case ValueType::U64: v.data = uint64_t{scalar<uint64_t>(what, key)}; break;
+      case ValueType::I8: v.data = int64_t{scalar<int8_t>(what, key)}; break;
+      case ValueType::I16: v.data = int64_t{scalar<int16_t>(what, key)}; break;
+      case ValueType::I32: v.data = int64_t{scalar<int32_t>(what, key)}; break;
+      case ValueType::I64: v.data = int64_t{scalar<int64_t>(what, key)}; break;
+      case ValueType::F32: v.data = double{scalar<float>(what, key)}; break;
+      case ValueType::F64: v.data = scalar<double>(what, key); break;
       case ValueType::BOOL: {
-        const uint8_t b = scalar<uint8_t>(what);
+        const uint8_t b = scalar<uint8_t>(what, key);
         if (b > 1) fail("key '" + key + "': bool value " + std::to_string(b) + " is neither 0 nor 1");
         v.data = b != 0;
         break;
       }
       // String values are kept as bytes: vocabularies hold pieces that are
       // not always valid UTF-8 on their own, and the tokenizer judges them.
-      case ValueType::STRING: v.data = str(what); break;
+      case ValueType::STRING: v.data = str("a string value", key); break;
       case ValueType::ARRAY: {
         if (depth >= kMaxArrayDepth) fail("key '" + key + "': arrays nested too deeply");
         v.element_type = value_type(key);
-        const uint64_t n = count("the length of " + what);
+        const uint64_t n = count("the array length", key);
         const uint64_t min_size = v.element_type == ValueType::STRING  ? (v1_ ? 4 : 8)
                                   : v.element_type == ValueType::ARRAY ? (v1_ ? 8 : 12)
                                                                        : scalar_size(v.element_type);
@@ -223,7 +227,7 @@ class Parser {
   }
 
   void read_kv(uint64_t index) {
-    const std::string key = name("metadata key #" + std::to_string(index));
+    const std::string key = name("metadata key", "#" + std::to_string(index));
     const ValueType t = value_type(key);
     Value v = value(t, key, 0);
     if (!f_.metadata_.emplace(key, std::move(v)).second) fail("duplicate metadata key '" + key + "'");
@@ -242,25 +246,25 @@ class Parser {
 
   void read_tensor_info(uint64_t index) {
     TensorInfo t;
-    t.name = name("the name of tensor #" + std::to_string(index));
+    t.name = name("the name of tensor", "#" + std::to_string(index));
     const std::string what = "tensor " + t.name;
-    const uint32_t n_dims = u32("the dimension count of " + what);
+    const uint32_t n_dims = u32("the dimension count", what);
     if (n_dims == 0 || n_dims > kMaxDims) {
       fail(what + " has " + std::to_string(n_dims) + " dimensions (1 to 4 are allowed)");
     }
     t.dims.resize(n_dims);
     uint64_t n = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
-      t.dims[d] = v1_ ? u32("the dimensions of " + what) : u64("the dimensions of " + what);
+      t.dims[d] = v1_ ? u32("the dimensions", what) : u64("the dimensions", what);
       if (t.dims[d] != 0 && n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / t.dims[d]) {
         fail(what + ": the product of its dimensions overflows");
       }
       n *= t.dims[d];
     }
     t.n_elements = n;
-    t.type_code = u32("the type of " + what);
+    t.type_code = u32("the type", what);
     t.type = static_cast<TensorType>(t.type_code);
-    t.offset = u64("the offset of " + what);
+    t.offset = u64("the offset", what);
 
     const auto traits = ggml_type_traits(t.type_code);
     if (!traits) fail(what + " has unknown type code " + std::to_string(t.type_code));
