@@ -135,7 +135,8 @@ class Parser {
   // message is only built on failure (this runs once per vocabulary entry).
   void need(uint64_t n, const char* what, const std::string& subject) const {
     if (n > b_.size() - pos_) {
-      fail("truncated: " + std::string(what) + (subject.empty() ? "" : " of '" + printable_name(subject) + "'") + " needs " + std::to_string(n) + " bytes at offset " + std::to_string(pos_) +
+      const std::string of = subject.empty() ? "" : " of '" + printable_name(subject) + "'";
+      fail("truncated: " + std::string(what) + of + " needs " + std::to_string(n) + " bytes at offset " + std::to_string(pos_) +
            ", but the file is " + std::to_string(b_.size()) + " bytes long");
     }
   }
@@ -227,7 +228,7 @@ class Parser {
   }
 
   void read_kv(uint64_t index) {
-    const std::string key = name("metadata key", "#" + std::to_string(index));
+    const std::string key = name("metadata key", std::string("#").append(std::to_string(index)));
     const ValueType t = value_type(key);
     Value v = value(t, key, 0);
     if (!f_.metadata_.emplace(key, std::move(v)).second) fail("duplicate metadata key '" + key + "'");
@@ -246,7 +247,7 @@ class Parser {
 
   void read_tensor_info(uint64_t index) {
     TensorInfo t;
-    t.name = name("the name of tensor", "#" + std::to_string(index));
+    t.name = name("the name of tensor", std::string("#").append(std::to_string(index)));
     const std::string what = "tensor " + t.name;
     const uint32_t n_dims = u32("the dimension count", what);
     if (n_dims == 0 || n_dims > kMaxDims) {

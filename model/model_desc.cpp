@@ -37,8 +37,17 @@ std::string_view rope_scaling_name(RopeScalingType t) {
   return "?";
 }
 
-std::vector<ExpectedTensor> expected_tensors(const ModelDesc& d) {
-  std::vector<ExpectedTensor> out;
+namespace {
+
+// Calls emit(name, dims) for every tensor d calls for. A visitor rather than
+// a list: a hostile header may claim 2^31 layers, and the caller stops at the
+// first missing tensor instead of building billions of names.
+template <typename Emit>
+void for_each_expected(const ModelDesc& d, Emit&& emit) {
+  struct Out {
+    Emit& emit;
+    void push_back(ExpectedTensor e) { emit(e); }
+  } out{emit};
   const uint64_t h = d.hidden, q = uint64_t{d.n_heads} * d.head_dim, kv = uint64_t{d.n_kv_heads} * d.head_dim;
   out.push_back({"token_embd.weight", {h, d.vocab}});
   for (uint32_t l = 0; l < d.n_layers; ++l) {
@@ -82,6 +91,13 @@ std::vector<ExpectedTensor> expected_tensors(const ModelDesc& d) {
   }
   out.push_back({"output_norm.weight", {h}});
   if (!d.tied_embeddings) out.push_back({"output.weight", {h, d.vocab}});
+}
+
+}  // namespace
+
+std::vector<ExpectedTensor> expected_tensors(const ModelDesc& d) {
+  std::vector<ExpectedTensor> out;
+  for_each_expected(d, [&](const ExpectedTensor& e) { out.push_back(e); });
   return out;
 }
 
@@ -117,7 +133,7 @@ void ModelBuilder::finish(Model& m) {
   };
 
   std::set<std::string, std::less<>> expected;
-  for (const auto& e : expected_tensors(d)) {
+  for_each_expected(d, [&](const ExpectedTensor& e) {
     expected.insert(e.name);
     const ModelTensor* t = find(m, e.name);
     if (!t) {
@@ -127,7 +143,7 @@ void ModelBuilder::finish(Model& m) {
       throw FormatError(m.origins_.at(e.name).file, "tensor " + describe(e.name) + " has shape " + format_dims(t->dims) +
                                                         ", expected " + format_dims(e.dims) + " (fastest dimension first)");
     }
-  }
+  });
   // A stored output.weight on a model whose config ties it: check it too.
   if (const ModelTensor* o = find(m, "output.weight")) {
     const std::vector<uint64_t> want{d.hidden, d.vocab};

@@ -133,6 +133,7 @@ void ModelBuilder::load_gguf(Model& m, const std::string& path) {
   // dimension, so each expert is a contiguous slice), and ".0" aliases for
   // the single shared expert, so the runtime sees one naming scheme.
   if (d.is_moe()) {
+    if (d.moe.n_experts > 4096) throw FormatError(path, "implausible expert count " + std::to_string(d.moe.n_experts));
     for (uint32_t l = 0; l < d.n_layers; ++l) {
       for (const char* kind : kExpertKinds) {
         const std::string stacked = "blk." + std::to_string(l) + "." + kind + "_exps.weight";
