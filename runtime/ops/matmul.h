@@ -1,0 +1,40 @@
+// y = x W^T for a weight W [rows M][cols K] of any stored type (F32, F16,
+// BF16, Q8_0, Q4_0) and f32 activations x [n_tokens][K]: y[t][r] = sum_k
+// W[r][k] * x[t][k], accumulated in f32. Decode (few tokens) runs the
+// matrix-vector kernel, prefill the tiled one. Weights larger than
+// maxStorageBufferRange are bound in row chunks, one dispatch each.
+#pragma once
+
+#include <cstdint>
+
+#include "runtime/graph/graph.h"
+#include "runtime/ops/weight_view.h"
+#include "runtime/vk/context.h"
+
+namespace vkmind::ops {
+
+enum class MatmulPath {
+  Auto,    // Vector for n_tokens <= kMatvecMaxTokens, else Tiled
+  Vector,  // matrix-vector kernel (matvec.comp), any n_tokens
+  Tiled,   // shared-memory GEMM (matmul.comp), any n_tokens
+};
+
+// Up to this many tokens per dispatch the matrix-vector kernel reads W once.
+inline constexpr uint32_t kMatvecMaxTokens = 8;
+
+struct MatmulOptions {
+  // Only rows [row_begin, row_begin + row_count) of W; row_count 0: to the end.
+  uint32_t row_begin = 0;
+  uint32_t row_count = 0;
+  // y[t * y_stride + y_offset + (r - row_begin)]; y_stride 0: the row count.
+  uint32_t y_stride = 0;
+  uint32_t y_offset = 0;
+  MatmulPath path = MatmulPath::Auto;
+};
+
+// x holds n_tokens rows of w.cols floats; y as described by the options.
+// Throws vkmind::Error for inconsistent sizes or a blocked type with K % 32 != 0.
+void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::BufferSlice& x,
+            const vk::BufferSlice& y, uint32_t n_tokens, const MatmulOptions& options = {});
+
+}  // namespace vkmind::ops

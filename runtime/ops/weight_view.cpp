@@ -1,0 +1,79 @@
+#include "runtime/ops/weight_view.h"
+
+#include <algorithm>
+
+#include "runtime/vk/error.h"
+
+namespace vkmind::ops {
+
+const char* weight_kernel_suffix(TensorType type) {
+  switch (type) {
+    case TensorType::F32: return "f32";
+    case TensorType::F16: return "f16";
+    case TensorType::BF16: return "bf16";
+    case TensorType::Q8_0: return "q8_0";
+    case TensorType::Q4_0: return "q4_0";
+  }
+  throw Error("weight type code " + std::to_string(uint32_t(type)) + " has no kernel");
+}
+
+uint32_t weight_unit_bytes(TensorType type) { return type == TensorType::F32 ? 4 : 2; }
+
+uint64_t weight_row_bytes(TensorType type, uint32_t cols) {
+  switch (type) {
+    case TensorType::F32: return uint64_t(cols) * 4;
+    case TensorType::F16:
+    case TensorType::BF16: return uint64_t(cols) * 2;
+    case TensorType::Q8_0:
+    case TensorType::Q4_0:
+      if (cols % 32 != 0) {
+        throw Error(std::string("a ") + (type == TensorType::Q8_0 ? "Q8_0" : "Q4_0") + " weight needs a row length " +
+                    "that is a multiple of 32 (its block size), not " + std::to_string(cols));
+      }
+      return uint64_t(cols / 32) * (type == TensorType::Q8_0 ? 34 : 18);
+  }
+  throw Error("weight type code " + std::to_string(uint32_t(type)) + " has no kernel");
+}
+
+void check_weight(const WeightView& w, const std::string& what) {
+  if (w.rows == 0 || w.cols == 0) throw Error(what + ": empty weight");
+  const uint64_t need = weight_row_bytes(w.type, w.cols) * w.rows;
+  if (w.data.size < need) {
+    throw Error(what + ": weight of " + std::to_string(w.rows) + " x " + std::to_string(w.cols) + " needs " +
+                std::to_string(need) + " bytes; its slice has " + std::to_string(w.data.size));
+  }
+  if (w.data.offset % weight_unit_bytes(w.type) != 0) {
+    throw Error(what + ": weight offset " + std::to_string(w.data.offset) + " is not a multiple of " +
+                std::to_string(weight_unit_bytes(w.type)) + " bytes");
+  }
+}
+
+std::vector<WeightChunk> weight_chunks(const vk::Device& device, const WeightView& w, uint32_t row_begin,
+                                       uint32_t row_count) {
+  // At least 16 so that unit_offset alone tells whether 4-wide loads are aligned.
+  const VkDeviceSize align = std::max<VkDeviceSize>(device.report().min_storage_buffer_offset_alignment, 16);
+  const VkDeviceSize range = device.report().max_storage_buffer_range;
+  const uint64_t row_bytes = weight_row_bytes(w.type, w.cols);
+  // A chunk may start up to align - 1 bytes before its first row.
+  if (range < align || row_bytes > range - (align - 1)) {
+    throw Error("a weight row of " + std::to_string(row_bytes) + " bytes does not fit this device's " +
+                "maxStorageBufferRange of " + std::to_string(range) + " bytes");
+  }
+  const uint64_t rows_per_chunk = (range - (align - 1)) / row_bytes;
+  const uint32_t unit = weight_unit_bytes(w.type);
+
+  std::vector<WeightChunk> chunks;
+  for (uint32_t r = row_begin; r < row_begin + row_count;) {
+    const uint32_t n = uint32_t(std::min<uint64_t>(rows_per_chunk, row_begin + row_count - r));
+    const VkDeviceSize start = w.data.offset + r * row_bytes;
+    const VkDeviceSize aligned = start - start % align;
+    // start and the slice offset are unit multiples, align a power of two:
+    // the slack is a whole number of units.
+    vk::BufferSlice binding{w.data.buffer, aligned, start - aligned + n * row_bytes, nullptr};
+    chunks.push_back({binding, r, n, uint32_t((start - aligned) / unit)});
+    r += n;
+  }
+  return chunks;
+}
+
+}  // namespace vkmind::ops

@@ -1,0 +1,96 @@
+#version 450
+// Matrix-vector product for decode: y[t][r] = sum_k W[r][k] * x[t][k] for a
+// few tokens t. Memory-bound on the weights, so each workgroup reads ROWS
+// rows of W once and applies them to up to NT tokens. Threads stride over K
+// in 4-element chunks (consecutive threads, consecutive chunks: coalesced),
+// then each partial sum is reduced with subgroupAdd and, across the
+// workgroup's subgroups, through shared memory. Subgroup size is whatever
+// the device runs (8 on lavapipe, 32 on NVIDIA, 32/64 on AMD).
+//
+// Grid: row groups (rows / ROWS, rounded up) over x and, past the per-dimension
+// workgroup-count limit, z (group = z * num_x + x); y = token groups (tokens / NT).
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+
+#define PUSH_Matmul
+#include "push_constants.h"
+#define WEIGHT_BINDING 0
+#include "weights.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 0) const uint WG = 64;
+layout(constant_id = 1) const uint ROWS = 2;     // rows of W per workgroup
+layout(constant_id = 2) const uint NT = 1;       // tokens per workgroup
+layout(constant_id = 3) const bool VEC = false;  // 4-wide loads of W and x (see weights.glsl)
+layout(constant_id = 4) const uint MIN_SUBGROUP = 8;  // bounds the subgroups per workgroup
+
+layout(std430, binding = 1) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+
+shared float partial[((WG + MIN_SUBGROUP - 1) / MIN_SUBGROUP) * ROWS * NT];
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint row0 = (gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x) * ROWS;
+  if (row0 >= pc.rows) return;  // the whole workgroup: the last z layer may overhang
+  const uint tok0 = gl_WorkGroupID.y * NT;
+  const uint row_units = w_row_units(pc.K);
+
+  float acc[ROWS * NT];
+  uint row_base[ROWS];
+  for (uint r = 0; r < ROWS; ++r) {
+    // Rows past the end read the last row (in bounds) and are not stored.
+    row_base[r] = pc.w_offset + min(row0 + r, pc.rows - 1) * row_units;
+    for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
+  }
+
+  if (VEC) {
+    // VEC implies K % 4 == 0 and x_stride % 4 == 0.
+    for (uint k = tid * 4; k < pc.K; k += WG * 4) {
+      vec4 w[ROWS];
+      for (uint r = 0; r < ROWS; ++r) w[r] = w_load4(row_base[r], k);
+      for (uint t = 0; t < NT; ++t) {
+        if (tok0 + t >= pc.tokens) break;
+        vec4 xv = x4[((tok0 + t) * pc.x_stride + k) / 4];
+        for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += dot(w[r], xv);
+      }
+    }
+  } else {
+    for (uint k = tid; k < pc.K; k += WG) {
+      float w[ROWS];
+      for (uint r = 0; r < ROWS; ++r) w[r] = w_load1(row_base[r], k);
+      for (uint t = 0; t < NT; ++t) {
+        if (tok0 + t >= pc.tokens) break;
+        float xv = x[(tok0 + t) * pc.x_stride + k];
+        for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += w[r] * xv;
+      }
+    }
+  }
+
+  // Within each subgroup, then one value per subgroup through shared memory.
+  for (uint i = 0; i < ROWS * NT; ++i) acc[i] = subgroupAdd(acc[i]);
+  if (gl_NumSubgroups == 1) {
+    if (tid == 0) {
+      for (uint r = 0; r < ROWS; ++r) {
+        for (uint t = 0; t < NT; ++t) {
+          if (row0 + r < pc.rows && tok0 + t < pc.tokens)
+            y[(tok0 + t) * pc.y_stride + pc.y_offset + row0 + r] = acc[r * NT + t];
+        }
+      }
+    }
+    return;
+  }
+  if (subgroupElect()) {
+    for (uint i = 0; i < ROWS * NT; ++i) partial[gl_SubgroupID * ROWS * NT + i] = acc[i];
+  }
+  barrier();
+  // One thread per (row, token) output sums the subgroups' partials.
+  for (uint i = tid; i < ROWS * NT; i += WG) {
+    uint r = i / NT, t = i % NT;
+    if (row0 + r >= pc.rows || tok0 + t >= pc.tokens) continue;
+    float sum = 0.0;
+    for (uint s = 0; s < gl_NumSubgroups; ++s) sum += partial[s * ROWS * NT + i];
+    y[(tok0 + t) * pc.y_stride + pc.y_offset + row0 + r] = sum;
+  }
+}
