@@ -41,10 +41,126 @@ VKM_PUSH_BLOCK(AddBias) {
 } VKM_PUSH_END(AddBias)
 #endif
 
+// y[t * y_stride + y_offset + r] = sum_k W[r][k] * x[t * x_stride + k],
+// r < rows, t < tokens, k < K; row r of W starts at unit w_offset + r * row
+// units (shaders/weights.glsl: floats for F32, 16-bit words otherwise).
+#if defined(__cplusplus) || defined(PUSH_Matmul)
+VKM_PUSH_BLOCK(Matmul) {
+  uint rows;
+  uint K;
+  uint tokens;
+  uint w_offset;
+  uint x_stride;
+  uint y_stride;
+  uint y_offset;
+} VKM_PUSH_END(Matmul)
+#endif
+
+// out[t * dim + i] = W[id][i], id = min(ids[t], vocab - 1), written only when
+// id is in this dispatch's rows [row_begin, row_begin + rows), whose first row
+// starts at unit w_offset.
+#if defined(__cplusplus) || defined(PUSH_Embedding)
+VKM_PUSH_BLOCK(Embedding) {
+  uint tokens;
+  uint dim;
+  uint vocab;
+  uint row_begin;
+  uint rows;
+  uint w_offset;
+} VKM_PUSH_END(Embedding)
+#endif
+
+// Paged KV append (kv_append.comp): for t < tokens with slot_mapping[t] != ~0u,
+// pool[block][h][offset][:] = src[t * src_stride + h * head_dim + :] for K and V,
+// slot = block * block_size + offset. head_dim and src_stride are even.
+#if defined(__cplusplus) || defined(PUSH_KvAppend)
+VKM_PUSH_BLOCK(KvAppend) {
+  uint tokens;
+  uint n_kv_heads;
+  uint head_dim;
+  uint block_size;
+  uint src_stride;
+} VKM_PUSH_END(KvAppend)
+#endif
+
+// Paged GQA attention (attention.comp); shapes and work items in runtime/ops/attention.h.
+#if defined(__cplusplus) || defined(PUSH_Attention)
+VKM_PUSH_BLOCK(Attention) {
+  uint n_kv_heads;
+  uint q_stride;    // floats per token in q
+  uint out_stride;  // floats per token in out
+  uint max_blocks;  // block-table row length
+  float scale;      // 1/sqrt(head_dim)
+} VKM_PUSH_END(Attention)
+#endif
+
+// Flash-decoding merge (attention_merge.comp).
+#if defined(__cplusplus) || defined(PUSH_AttentionMerge)
+VKM_PUSH_BLOCK(AttentionMerge) {
+  uint n_heads;
+  uint out_stride;
+} VKM_PUSH_END(AttentionMerge)
+#endif
+
+// RMSNorm (rmsnorm.comp): rows of n floats; row r is head r % heads of token
+// r / heads, starting at float (r / heads) * token_stride + (r % heads) * n.
+#if defined(__cplusplus) || defined(PUSH_RmsNorm)
+VKM_PUSH_BLOCK(RmsNorm) {
+  uint rows;
+  uint n;
+  uint heads;
+  uint token_stride;
+  float eps;
+} VKM_PUSH_END(RmsNorm)
+#endif
+
+// RoPE (rope.comp) over q [tokens][n_heads][head_dim] and k [tokens][n_kv_heads][head_dim],
+// tokens q_stride / k_stride floats apart; cos and sin scaled by attention_factor.
+#if defined(__cplusplus) || defined(PUSH_Rope)
+VKM_PUSH_BLOCK(Rope) {
+  uint tokens;
+  uint n_heads;
+  uint n_kv_heads;
+  uint head_dim;
+  uint q_stride;
+  uint k_stride;
+  float attention_factor;
+} VKM_PUSH_END(Rope)
+#endif
+
+// Row softmax (softmax.comp): rows of n floats.
+#if defined(__cplusplus) || defined(PUSH_Softmax)
+VKM_PUSH_BLOCK(Softmax) {
+  uint rows;
+  uint n;
+} VKM_PUSH_END(Softmax)
+#endif
+
+// out[t * n + j] = silu(gate[t * gate_stride + gate_offset + j]) * up[t * up_stride + up_offset + j]
+#if defined(__cplusplus) || defined(PUSH_Swiglu)
+VKM_PUSH_BLOCK(Swiglu) {
+  uint tokens;
+  uint n;
+  uint gate_stride;
+  uint gate_offset;
+  uint up_stride;
+  uint up_offset;
+} VKM_PUSH_END(Swiglu)
+#endif
+
 #ifdef __cplusplus
+static_assert(sizeof(KvAppend) == 20);
+static_assert(sizeof(Attention) == 20);
+static_assert(sizeof(AttentionMerge) == 8);
 static_assert(sizeof(Add) == 4);
+static_assert(sizeof(Matmul) == 28);
+static_assert(sizeof(Embedding) == 24);
 static_assert(sizeof(CopyColumns) == 16);
 static_assert(sizeof(AddBias) == 8);
+static_assert(sizeof(RmsNorm) == 20);
+static_assert(sizeof(Rope) == 28);
+static_assert(sizeof(Softmax) == 8);
+static_assert(sizeof(Swiglu) == 24);
 }  // namespace vkmind::push
 #endif
 

@@ -13,6 +13,8 @@ inline constexpr int kExitUsage = 2;
 
 void add_info_command(CLI::App& app);      // cmd_info.cpp
 void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
+void add_run_command(CLI::App& app);       // cmd_run.cpp
+void add_logits_command(CLI::App& app);    // cmd_logits.cpp
 
 // `vkmind info -m MODEL`: architecture, dimensions, tensors, tokenizer (model_report.cpp).
 void print_model_report(const std::string& model_path);

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Help for every subcommand");
   vkmind::cli::add_info_command(app);
   vkmind::cli::add_tokenize_command(app);
+  vkmind::cli::add_run_command(app);
+  vkmind::cli::add_logits_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

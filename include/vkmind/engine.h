@@ -1,0 +1,82 @@
+// vkmind's C++ API: open a model on a Vulkan device, generate text from a
+// prompt or from chat messages, stream it through a callback, cancel, and
+// read statistics. One Engine serves one model; it is not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/sampler/sampler.h"
+
+namespace vkmind {
+
+enum class KvType { F16, F32 };
+
+struct EngineOptions {
+  std::string device;         // index or name substring; empty: $VKMIND_DEVICE or the best GPU
+  uint32_t context = 0;       // tokens; 0: the model's context length, capped at 4096
+  KvType kv_type = KvType::F16;
+  uint32_t kv_block_size = 16;  // 8, 16 or 32
+  uint32_t kv_blocks = 0;       // 0: enough for one sequence of `context` tokens
+  uint32_t prefill_chunk = 512; // tokens per prefill step
+  bool validation = false;      // Khronos validation layer
+};
+
+struct ChatMessage {
+  std::string role;  // "system", "user", "assistant"
+  std::string content;
+};
+
+struct GenerateOptions {
+  SamplingParams sampling;
+  int32_t max_tokens = 256;
+  std::vector<std::string> stop;  // stop strings (not included in the output)
+  bool add_bos = true;
+  bool parse_special = true;      // special tokens in the prompt text are recognised
+};
+
+struct GenerationStats {
+  uint32_t prompt_tokens = 0;
+  uint32_t generated_tokens = 0;
+  double time_to_first_token_ms = 0;
+  double prefill_tokens_per_s = 0;
+  double decode_tokens_per_s = 0;
+  std::string stop_reason;  // "eos", "stop string", "max tokens", "context full", "cancelled"
+};
+
+// Receives each piece of text as soon as it is complete UTF-8. Returning
+// false cancels the generation.
+using TextCallback = std::function<bool(std::string_view text)>;
+
+class Engine {
+ public:
+  static std::unique_ptr<Engine> open(const std::string& model_path, const EngineOptions& options = {});
+  virtual ~Engine() = default;
+
+  virtual GenerationStats generate(const std::string& prompt, const GenerateOptions& options,
+                                   const TextCallback& on_text) = 0;
+  // Renders the chat template and generates the assistant's reply. Turns of
+  // one conversation reuse the KV cache of the earlier ones.
+  virtual GenerationStats chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
+                               const TextCallback& on_text) = 0;
+  // Forgets the conversation (frees its KV cache blocks).
+  virtual void reset() = 0;
+  // Logits of the last position after running `tokens` from an empty cache.
+  virtual std::vector<float> logits(std::span<const int32_t> tokens) = 0;
+  // Negative log-likelihood of each token given the ones before it (index 0
+  // gets 0), evaluated in windows of the context size.
+  virtual std::vector<double> token_nll(std::span<const int32_t> tokens) = 0;
+
+  virtual std::vector<int32_t> tokenize(const std::string& text, bool add_bos, bool parse_special) const = 0;
+  virtual std::string detokenize(std::span<const int32_t> tokens) const = 0;
+  virtual uint32_t context_length() const = 0;
+  virtual uint32_t vocab_size() const = 0;
+  virtual std::string description() const = 0;  // model and device, one line
+};
+
+}  // namespace vkmind

@@ -1,0 +1,165 @@
+#include "runtime/engine/device_weights.h"
+
+#include <cstring>
+#include <string>
+
+#include "model/model_desc.h"
+#include "runtime/vk/context.h"
+#include "runtime/vk/error.h"
+
+namespace vkmind {
+
+namespace {
+
+float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: renormalise
+      exp = 127 - 15 + 1;
+      while (!(mant & 0x400)) {
+        mant <<= 1;
+        --exp;
+      }
+      bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000 | (mant << 13);
+  } else {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Norm weights and biases are small; the kernels read them as f32.
+std::vector<float> to_f32(const ModelTensor& t) {
+  std::vector<float> out(t.n_elements());
+  const uint8_t* p = t.data.data();
+  for (size_t i = 0; i < out.size(); ++i) {
+    switch (t.type) {
+      case TensorType::F32: std::memcpy(&out[i], p + 4 * i, 4); break;
+      case TensorType::F16: {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * i, 2);
+        out[i] = half_to_float(h);
+        break;
+      }
+      case TensorType::BF16: {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * i, 2);
+        uint32_t bits = uint32_t(h) << 16;
+        std::memcpy(&out[i], &bits, 4);
+        break;
+      }
+      default:
+        throw FormatError(t.name, "a norm or bias tensor must be F32, F16 or BF16, not " +
+                                      std::string(tensor_type_name(t.type)));
+    }
+  }
+  return out;
+}
+
+class Uploader {
+ public:
+  Uploader(vk::Context& ctx, vk::Arena& arena, const Model& model) : ctx_(ctx), arena_(arena), model_(model) {}
+
+  vk::BufferSlice vector_f32(const std::string& name) {
+    auto values = to_f32(model_.require(name));
+    return upload_bytes(name, values.data(), values.size() * 4);
+  }
+
+  // Several canonical tensors stacked by rows into one matrix (they must share type and width).
+  DeviceMatrix matrix(const std::vector<std::string>& names) {
+    std::vector<const ModelTensor*> parts;
+    for (const auto& n : names) parts.push_back(&model_.require(n));
+    const ModelTensor& first = *parts[0];
+    if (first.dims.size() != 2) throw FormatError(model_.path(), "tensor " + first.name + " is not a matrix");
+    DeviceMatrix m;
+    m.type = first.type;
+    m.cols = uint32_t(first.dims[0]);
+    uint64_t bytes = 0;
+    for (const ModelTensor* t : parts) {
+      if (t->type != first.type || t->dims.size() != 2 || t->dims[0] != first.dims[0]) {
+        throw FormatError(model_.path(), "tensors " + first.name + " and " + t->name +
+                                             " differ in type or width; vkmind fuses them into one matrix");
+      }
+      m.rows += uint32_t(t->dims[1]);
+      bytes += t->data.size();
+    }
+    m.slice = allocate(names[0], bytes);
+    uint64_t offset = 0;
+    for (const ModelTensor* t : parts) {
+      ctx_.transfer().upload(m.slice.sub(offset, t->data.size()), t->data.data(), t->data.size());
+      offset += t->data.size();
+    }
+    return m;
+  }
+
+  vk::BufferSlice concat_f32(const std::vector<std::string>& names) {
+    std::vector<float> all;
+    for (const auto& n : names) {
+      auto v = to_f32(model_.require(n));
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    return upload_bytes(names[0], all.data(), all.size() * 4);
+  }
+
+ private:
+  vk::BufferSlice allocate(const std::string& name, uint64_t bytes) {
+    try {
+      return arena_.allocate(bytes);
+    } catch (const Error& e) {
+      throw Error("uploading tensor " + name + " (" + std::to_string(bytes >> 20) + " MiB): " + e.what());
+    }
+  }
+  vk::BufferSlice upload_bytes(const std::string& name, const void* data, uint64_t bytes) {
+    vk::BufferSlice s = allocate(name, bytes);
+    ctx_.transfer().upload(s, data, bytes);
+    return s;
+  }
+
+  vk::Context& ctx_;
+  vk::Arena& arena_;
+  const Model& model_;
+};
+
+}  // namespace
+
+DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model) {
+  const ModelDesc& d = model.desc();
+  if (d.is_moe()) {
+    throw Error("model " + model.path() + " is a mixture-of-experts model; vkmind runs dense models so far");
+  }
+  model.check_supported();
+  Uploader up(ctx, arena, model);
+  DeviceWeights w;
+  w.token_embd = up.matrix({"token_embd.weight"});
+  const bool shared_head = d.tied_embeddings || d.output_duplicates_embedding;
+  w.output = shared_head ? w.token_embd : up.matrix({"output.weight"});
+  w.output_norm = up.vector_f32("output_norm.weight");
+  for (uint32_t l = 0; l < d.n_layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LayerWeights L;
+    L.attn_norm = up.vector_f32(p + "attn_norm.weight");
+    L.ffn_norm = up.vector_f32(p + "ffn_norm.weight");
+    if (d.qk_norm) {
+      L.q_norm = up.vector_f32(p + "attn_q_norm.weight");
+      L.k_norm = up.vector_f32(p + "attn_k_norm.weight");
+    }
+    L.qkv = up.matrix({p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"});
+    if (d.attn_qkv_bias) L.qkv_bias = up.concat_f32({p + "attn_q.bias", p + "attn_k.bias", p + "attn_v.bias"});
+    L.attn_output = up.matrix({p + "attn_output.weight"});
+    L.gate_up = up.matrix({p + "ffn_gate.weight", p + "ffn_up.weight"});
+    L.down = up.matrix({p + "ffn_down.weight"});
+    w.layers.push_back(L);
+  }
+  return w;
+}
+
+}  // namespace vkmind

@@ -1,0 +1,49 @@
+// The model's weights in device memory, arranged for the forward pass:
+// q/k/v rows concatenated into one matrix (one matmul), gate/up likewise,
+// norms and biases as f32.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/tensor_types.h"
+#include "runtime/vk/memory.h"
+
+namespace vkmind {
+
+class Model;
+namespace vk {
+class Context;
+}
+
+// A row-major matrix [rows][cols] of `type` (cols is the Linear `in` size).
+struct DeviceMatrix {
+  vk::BufferSlice slice;
+  TensorType type = TensorType::F32;
+  uint32_t rows = 0;
+  uint32_t cols = 0;
+};
+
+struct LayerWeights {
+  vk::BufferSlice attn_norm, ffn_norm;  // f32 [hidden]
+  vk::BufferSlice q_norm, k_norm;       // f32 [head_dim], when qk_norm
+  DeviceMatrix qkv;                     // [(n_heads + 2 n_kv) head_dim][hidden]
+  vk::BufferSlice qkv_bias;             // f32, when the model has q/k/v biases
+  DeviceMatrix attn_output;             // [hidden][n_heads head_dim]
+  DeviceMatrix gate_up;                 // [2 ffn][hidden]: gate rows, then up rows
+  DeviceMatrix down;                    // [hidden][ffn]
+};
+
+struct DeviceWeights {
+  DeviceMatrix token_embd;  // [vocab][hidden]
+  DeviceMatrix output;      // [vocab][hidden]; the same slice as token_embd when tied
+  vk::BufferSlice output_norm;
+  std::vector<LayerWeights> layers;
+};
+
+// Uploads every tensor the dense forward pass needs into `arena`. Throws
+// FormatError for a missing tensor or an unsupported type, vkmind::Error when
+// device memory runs out (naming the tensor).
+DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model);
+
+}  // namespace vkmind

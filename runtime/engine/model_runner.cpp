@@ -1,0 +1,256 @@
+// The forward pass (dense Llama / Qwen2 / Qwen3 / MiniMind), as one command
+// graph per batch-size bucket, recorded once and replayed:
+//
+//   x = embed(ids)
+//   for each layer:
+//     xn  = rmsnorm(x)                      (fused with the residual add below)
+//     qkv = xn Wqkv^T (+ bias)              one matmul; q, k, v are column bands
+//     q, k = qk_norm(q, k); rope(q, k)      in place, strided
+//     kv_append(k, v); a = attention(q)     paged KV cache
+//     x += a Wo^T; xn = rmsnorm(x)
+//     x += down(silu(gate(xn)) * up(xn));   gate|up is one matmul
+//   logits = rmsnorm(x)[rows wanted] Wout^T
+#include "runtime/engine/model_runner.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "model/model_desc.h"
+#include "runtime/engine/device_weights.h"
+#include "runtime/graph/graph.h"
+#include "runtime/ops/attention.h"
+#include "runtime/ops/elementwise.h"
+#include "runtime/ops/embedding.h"
+#include "runtime/ops/kv_append.h"
+#include "runtime/ops/matmul.h"
+#include "runtime/ops/norm.h"
+#include "runtime/ops/rope.h"
+#include "runtime/ops/swiglu.h"
+#include "runtime/vk/context.h"
+#include "runtime/vk/error.h"
+
+namespace vkmind {
+
+namespace {
+
+// Rows of logits a perplexity step returns at most (bounds the read-back buffer).
+constexpr uint32_t kMaxLogitRows = 64;
+
+ops::WeightView view(const DeviceMatrix& m) { return {m.slice, m.type, m.rows, m.cols}; }
+
+uint32_t bucket_for(uint32_t tokens, uint32_t capacity) {
+  uint32_t b = 1;
+  while (b < tokens) b *= 2;
+  return std::min(b, capacity);
+}
+
+}  // namespace
+
+struct ModelRunner::Impl {
+  vk::Context& ctx;
+  const ModelDesc& d;
+  RunnerOptions opt;
+  uint32_t capacity;  // tokens per step
+  uint32_t qkv_width;
+  vk::Arena weight_arena, kv_arena, act_arena, host_arena;
+  DeviceWeights w;
+  ops::KvLayout kv;
+  uint32_t num_blocks;
+  BlockManager blocks;
+  std::vector<vk::BufferSlice> k_pools, v_pools;
+  std::unique_ptr<ops::AttentionPlan> plan;
+  vk::BufferSlice inv_freq;
+  float attention_factor = 1.0f;
+  ops::RopePairing pairing;
+  // Per-step inputs (host-visible) and activations (device-local).
+  vk::BufferSlice ids, logit_rows, logits;
+  vk::BufferSlice x, xn, qkv, attn, branch, gate_up, act, picked;
+  std::map<std::pair<uint32_t, uint32_t>, std::unique_ptr<graph::Graph>> graphs;  // (tokens, logit rows)
+  std::vector<float> result;
+
+  Impl(vk::Context& c, const Model& model, const RunnerOptions& o)
+      : ctx(c),
+        d(model.desc()),
+        opt(o),
+        capacity(std::max<uint32_t>(1, std::min(o.prefill_chunk, o.context))),
+        qkv_width((d.n_heads + 2 * d.n_kv_heads) * d.head_dim),
+        weight_arena(c.device(), vk::MemoryKind::DeviceLocal),
+        kv_arena(c.device(), vk::MemoryKind::DeviceLocal),
+        act_arena(c.device(), vk::MemoryKind::DeviceLocal, VkDeviceSize(32) << 20),
+        host_arena(c.device(), vk::MemoryKind::HostVisible, VkDeviceSize(8) << 20),
+        w(upload_weights(c, weight_arena, model)),
+        kv{d.n_kv_heads, d.head_dim, o.kv_block_size,
+           o.kv_type == KvType::F16 ? ops::KvType::F16 : ops::KvType::F32},
+        num_blocks(o.kv_blocks ? o.kv_blocks : (o.context + o.kv_block_size - 1) / o.kv_block_size),
+        blocks(num_blocks, o.kv_block_size),
+        pairing(d.rope.pairing == RopePairing::GPTJ ? ops::RopePairing::GptJ : ops::RopePairing::NeoX) {
+    if (o.context == 0) throw Error("the context length must be positive");
+    if (o.kv_block_size != 8 && o.kv_block_size != 16 && o.kv_block_size != 32) {
+      throw Error("KV block size " + std::to_string(o.kv_block_size) + " is not one of 8, 16, 32");
+    }
+    for (uint32_t l = 0; l < d.n_layers; ++l) {
+      k_pools.push_back(kv_arena.allocate(kv.pool_bytes(num_blocks)));
+      v_pools.push_back(kv_arena.allocate(kv.pool_bytes(num_blocks)));
+    }
+
+    std::optional<ops::YarnScaling> yarn;
+    if (d.rope.scaling == RopeScalingType::YaRN && d.context_length > d.rope.original_context) {
+      yarn = ops::YarnScaling{d.rope.factor, double(d.rope.original_context), d.rope.beta_fast, d.rope.beta_slow,
+                              d.rope.attention_factor};
+      attention_factor = float(d.rope.attention_factor);
+    } else if (d.rope.scaling == RopeScalingType::Linear) {
+      throw Error("linear RoPE scaling is not supported yet");
+    }
+    auto freqs = ops::rope_inv_freq(d.head_dim, d.rope.theta, yarn);
+    inv_freq = act_arena.allocate(freqs.size() * 4);
+    ctx.transfer().upload(inv_freq, freqs.data(), freqs.size() * 4);
+
+    ops::AttentionShape shape;
+    shape.n_heads = d.n_heads;
+    shape.n_kv_heads = d.n_kv_heads;
+    shape.head_dim = d.head_dim;
+    shape.block_size = o.kv_block_size;
+    shape.kv_type = kv.type;
+    shape.num_blocks = num_blocks;
+    shape.max_tokens = capacity;
+    shape.max_seqs = 1;
+    shape.max_blocks_per_seq = (o.context + o.kv_block_size - 1) / o.kv_block_size;
+    plan = std::make_unique<ops::AttentionPlan>(ctx, host_arena, act_arena, shape);
+
+    const uint64_t T = capacity;
+    ids = host_arena.allocate(T * 4);
+    logit_rows = host_arena.allocate(kMaxLogitRows * 4);
+    logits = host_arena.allocate(uint64_t(kMaxLogitRows) * d.vocab * 4);
+    x = act_arena.allocate(T * d.hidden * 4);
+    xn = act_arena.allocate(T * d.hidden * 4);
+    qkv = act_arena.allocate(T * qkv_width * 4);
+    attn = act_arena.allocate(T * d.n_heads * d.head_dim * 4);
+    branch = act_arena.allocate(T * d.hidden * 4);
+    gate_up = act_arena.allocate(T * 2 * d.ffn_hidden * 4);
+    act = act_arena.allocate(T * d.ffn_hidden * 4);
+    picked = act_arena.allocate(uint64_t(kMaxLogitRows) * d.hidden * 4);
+  }
+
+  // A column band of the fused QKV rows, bound from its first float onwards.
+  vk::BufferSlice qkv_band(uint32_t first_column) const {
+    const uint64_t offset = uint64_t(first_column) * 4;
+    if (offset % ctx.device().report().min_storage_buffer_offset_alignment != 0) {
+      throw Error("q/k/v band at float " + std::to_string(first_column) +
+                  " is not aligned for this device (heads x head_dim must be a multiple of 4)");
+    }
+    return qkv.sub(offset, qkv.size - offset);
+  }
+
+  std::unique_ptr<graph::Graph> build(uint32_t T, uint32_t R) {
+    auto g = std::make_unique<graph::Graph>(ctx.device());
+    const float eps = float(d.norm_eps);
+    const uint32_t H = d.hidden, F = uint32_t(d.ffn_hidden);
+    const vk::BufferSlice q = qkv_band(0);
+    const vk::BufferSlice k = qkv_band(d.n_heads * d.head_dim);
+    const vk::BufferSlice v = qkv_band((d.n_heads + d.n_kv_heads) * d.head_dim);
+
+    ops::embedding(ctx, *g, view(w.token_embd), ids, x, T);
+    ops::rmsnorm(ctx, *g, x, w.layers[0].attn_norm, xn, T, H, eps);
+    for (uint32_t l = 0; l < d.n_layers; ++l) {
+      const LayerWeights& L = w.layers[l];
+      ops::matmul(ctx, *g, view(L.qkv), xn, qkv, T);
+      if (d.attn_qkv_bias) ops::add_bias(ctx, *g, qkv, L.qkv_bias, T, qkv_width);
+      if (d.qk_norm) {
+        ops::rmsnorm_heads(ctx, *g, q, L.q_norm, q, T, d.n_heads, d.head_dim, eps, qkv_width);
+        ops::rmsnorm_heads(ctx, *g, k, L.k_norm, k, T, d.n_kv_heads, d.head_dim, eps, qkv_width);
+      }
+      ops::RopeDims rope{T, d.n_heads, d.n_kv_heads, d.head_dim, pairing, attention_factor, qkv_width, qkv_width};
+      ops::rope(ctx, *g, q, k, plan->positions(), inv_freq, rope);
+      ops::kv_append(ctx, *g, kv, k, v, plan->slot_mapping(), k_pools[l], v_pools[l], T, qkv_width);
+      ops::attention(ctx, *g, *plan, q, k_pools[l], v_pools[l], attn, qkv_width, 0);
+      ops::matmul(ctx, *g, view(L.attn_output), attn, branch, T);
+      ops::rmsnorm_residual(ctx, *g, branch, x, L.ffn_norm, xn, T, H, eps);
+      ops::matmul(ctx, *g, view(L.gate_up), xn, gate_up, T);
+      ops::swiglu_fused(ctx, *g, gate_up, act, T, F);
+      ops::matmul(ctx, *g, view(L.down), act, branch, T);
+      const vk::BufferSlice& next_norm = l + 1 < d.n_layers ? w.layers[l + 1].attn_norm : w.output_norm;
+      ops::rmsnorm_residual(ctx, *g, branch, x, next_norm, xn, T, H, eps);
+    }
+    // Only the rows whose logits are wanted go through the (large) head.
+    ops::embedding(ctx, *g, ops::WeightView{xn, TensorType::F32, T, H}, logit_rows, picked, R);
+    ops::matmul(ctx, *g, view(w.output), picked, logits, R);
+    g->record();
+    return g;
+  }
+
+  graph::Graph& graph_for(uint32_t T, uint32_t R) {
+    auto& g = graphs[{T, R}];
+    if (!g) g = build(T, R);
+    return *g;
+  }
+
+  // Runs one step of n <= capacity tokens of `seq` at positions start.., and
+  // appends the logits of the wanted rows to `result`.
+  void step(SeqId seq, std::span<const int32_t> tokens, uint32_t start, bool all_rows) {
+    const uint32_t n = uint32_t(tokens.size());
+    const uint32_t T = bucket_for(n, capacity);
+    const uint32_t R = all_rows ? n : 1;
+    auto* id_words = reinterpret_cast<uint32_t*>(ids.mapped);
+    for (uint32_t i = 0; i < T; ++i) id_words[i] = i < n ? uint32_t(tokens[i]) : 0;
+    auto* rows = reinterpret_cast<uint32_t*>(logit_rows.mapped);
+    for (uint32_t r = 0; r < R; ++r) rows[r] = all_rows ? r : n - 1;
+
+    std::vector<uint32_t> seq_rows(n, 0), positions(n);
+    for (uint32_t i = 0; i < n; ++i) positions[i] = start + i;
+    std::vector<std::vector<uint32_t>> tables{blocks.block_table(seq)};
+    plan->set_batch(seq_rows, positions, tables);
+
+    graph_for(T, R).run();
+    const float* out = reinterpret_cast<const float*>(logits.mapped);
+    result.insert(result.end(), out, out + size_t(R) * d.vocab);
+  }
+
+  std::span<const float> forward(SeqId seq, std::span<const int32_t> tokens, bool all_logits) {
+    result.clear();
+    if (tokens.empty()) return {};
+    const uint32_t start = blocks.has_sequence(seq) ? blocks.length(seq) : 0;
+    const uint64_t end = uint64_t(start) + tokens.size();
+    if (end > opt.context) {
+      throw Error("sequence of " + std::to_string(end) + " tokens exceeds the context of " +
+                  std::to_string(opt.context) + " tokens");
+    }
+    if (!blocks.grow(seq, uint32_t(end))) {
+      throw Error("the KV cache is full: " + std::to_string(blocks.free_blocks()) + " of " +
+                  std::to_string(num_blocks) + " blocks free, " + std::to_string(blocks.blocks_for(uint32_t(end))) +
+                  " needed (--kv-blocks)");
+    }
+    const uint32_t chunk = all_logits ? std::min(capacity, kMaxLogitRows) : capacity;
+    for (uint32_t done = 0; done < tokens.size(); done += chunk) {
+      const uint32_t n = std::min<uint32_t>(chunk, uint32_t(tokens.size()) - done);
+      const bool last = done + n == tokens.size();
+      if (!all_logits && !last) {
+        // Intermediate prefill chunks: their logits are not needed, but the
+        // last row is computed anyway; drop it.
+        step(seq, tokens.subspan(done, n), start + done, false);
+        result.clear();
+        continue;
+      }
+      step(seq, tokens.subspan(done, n), start + done, all_logits);
+    }
+    return result;
+  }
+};
+
+ModelRunner::ModelRunner(vk::Context& ctx, const Model& model, const RunnerOptions& options)
+    : impl_(std::make_unique<Impl>(ctx, model, options)) {}
+ModelRunner::~ModelRunner() = default;
+
+std::span<const float> ModelRunner::forward(SeqId seq, std::span<const int32_t> tokens, bool all_logits) {
+  return impl_->forward(seq, tokens, all_logits);
+}
+uint32_t ModelRunner::sequence_length(SeqId seq) const {
+  return impl_->blocks.has_sequence(seq) ? impl_->blocks.length(seq) : 0;
+}
+void ModelRunner::truncate(SeqId seq, uint32_t length) { impl_->blocks.truncate(seq, length); }
+void ModelRunner::release(SeqId seq) { impl_->blocks.release(seq); }
+uint32_t ModelRunner::context() const { return impl_->opt.context; }
+uint32_t ModelRunner::vocab_size() const { return impl_->d.vocab; }
+KvStats ModelRunner::kv_stats() const { return impl_->blocks.stats(); }
+
+}  // namespace vkmind

@@ -1,0 +1,54 @@
+// Runs the transformer on the device: owns the uploaded weights, the paged KV
+// cache and the recorded graphs. Callers hand it tokens of one sequence and
+// get logits back; positions continue from what the sequence already holds.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "include/vkmind/engine.h"
+#include "runtime/kv_cache/block_manager.h"
+
+namespace vkmind {
+
+class Model;
+namespace vk {
+class Context;
+}
+
+struct RunnerOptions {
+  uint32_t context = 0;  // max tokens per sequence
+  KvType kv_type = KvType::F16;
+  uint32_t kv_block_size = 16;
+  uint32_t kv_blocks = 0;  // 0: context / block size
+  uint32_t prefill_chunk = 512;
+};
+
+class ModelRunner {
+ public:
+  ModelRunner(vk::Context& ctx, const Model& model, const RunnerOptions& options);
+  ~ModelRunner();
+
+  // Appends `tokens` to sequence `seq` (created on first use) and returns the
+  // logits of the positions asked for: the last token only, or every token
+  // (`all_logits`, for perplexity). Rows of vocab_size() floats. Throws
+  // vkmind::Error when the sequence would exceed the context or the KV pool.
+  std::span<const float> forward(SeqId seq, std::span<const int32_t> tokens, bool all_logits = false);
+
+  uint32_t sequence_length(SeqId seq) const;
+  void truncate(SeqId seq, uint32_t length);
+  void release(SeqId seq);
+
+  uint32_t context() const;
+  uint32_t vocab_size() const;
+  KvStats kv_stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vkmind
