@@ -150,3 +150,19 @@ TEST_CASE_METHOD(test::GpuFixture, "rmsnorm_heads normalises every head of every
       for (uint32_t j = s.heads * s.head_dim; j < stride; ++j) REQUIRE(got[size_t(t) * stride + j] == x[size_t(t) * stride + j]);
   }
 }
+
+TEST_CASE_METHOD(test::GpuFixture, "rmsnorm past 65535 rows (2-D workgroup grid)", "[shaders][rmsnorm]") {
+  // One workgroup per row: 70000 rows exceed the x limit of the grid, so the
+  // kernel must rebuild its row from gl_WorkGroupID.y as well.
+  const uint32_t rows = 70000, n = 3;
+  auto x = rows_at_scales(rows, n, 15);
+  auto w = test::random_floats(n, 16);
+  std::vector<double> want(x.size());
+  for (uint32_t r = 0; r < rows; ++r) ref_norm_row(&x[size_t(r) * n], w.data(), n, 1e-6, &want[size_t(r) * n]);
+  auto dx = upload(x), dw = upload(w);
+  auto dy = device_buffer(x.size() * 4);
+  graph::Graph g(ctx.device());
+  ops::rmsnorm(ctx, g, dx, dw, dy, rows, n, 1e-6f);
+  g.run();
+  test::require_close(download<float>(dy, x.size()), want, kRel, kAbs);
+}

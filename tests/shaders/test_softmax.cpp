@@ -95,3 +95,10 @@ TEST_CASE_METHOD(test::GpuFixture, "softmax: -inf entries give 0, in place", "[s
   test::require_close(got, ref_softmax(x, rows, n), kRel, kAbs);
   CHECK(got[size_t(2) * n - 1] == 1.0f);
 }
+
+TEST_CASE_METHOD(test::GpuFixture, "softmax past 65535 rows (2-D workgroup grid)", "[shaders][softmax]") {
+  // Router-shaped: many tokens, few experts; 70000 rows overflow the grid's x limit.
+  const uint32_t rows = 70000, n = 4;
+  auto x = test::random_floats(size_t(rows) * n, 74, -10.0f, 10.0f);
+  test::require_close(run_softmax(*this, x, rows, n), ref_softmax(x, rows, n), kRel, kAbs);
+}
