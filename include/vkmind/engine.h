@@ -60,6 +60,10 @@ class Engine {
 
   virtual GenerationStats generate(const std::string& prompt, const GenerateOptions& options,
                                    const TextCallback& on_text) = 0;
+  // Generates from token ids; `on_token` sees each generated id (return
+  // false to cancel). Text callbacks of generate() and chat() come from here.
+  virtual GenerationStats generate_ids(std::span<const int32_t> prompt, const GenerateOptions& options,
+                                       const std::function<bool(int32_t)>& on_token) = 0;
   // Renders the chat template and generates the assistant's reply. Turns of
   // one conversation reuse the KV cache of the earlier ones.
   virtual GenerationStats chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
@@ -77,6 +81,8 @@ class Engine {
   virtual uint32_t context_length() const = 0;
   virtual uint32_t vocab_size() const = 0;
   virtual std::string description() const = 0;  // model and device, one line
+  // Messages of the Khronos validation layer so far (EngineOptions::validation), cleared.
+  virtual std::vector<std::string> take_validation_messages() = 0;
 };
 
 }  // namespace vkmind

@@ -52,7 +52,14 @@ class EngineImpl final : public Engine {
                            const TextCallback& on_text) override {
     reset();
     auto tokens = tokenize(prompt, options.add_bos, options.parse_special);
-    return run(tokens, options, on_text);
+    return run_text(tokens, options, on_text);
+  }
+
+  GenerationStats generate_ids(std::span<const int32_t> prompt, const GenerateOptions& options,
+                               const std::function<bool(int32_t)>& on_token) override {
+    reset();
+    check_tokens(prompt);
+    return run(std::vector<int32_t>(prompt.begin(), prompt.end()), options, on_token);
   }
 
   GenerationStats chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
@@ -66,7 +73,7 @@ class EngineImpl final : public Engine {
     std::string text = tok::render_chat(chat_template_, turns, tok::ChatOptions{});
     // The rendered text carries BOS itself where the family wants one.
     auto tokens = tokenizer_->encode(text, false, true);
-    return run(tokens, options, on_text);
+    return run_text(tokens, options, on_text);
   }
 
   void reset() override {
@@ -116,6 +123,7 @@ class EngineImpl final : public Engine {
     return model_->desc().architecture + " " + std::to_string(model_->desc().n_layers) + " layers, " +
            std::to_string(model_->desc().hidden) + " hidden on " + ctx_->device().report().name;
   }
+  std::vector<std::string> take_validation_messages() override { return ctx_->instance().take_validation_messages(); }
 
  private:
   void check_tokens(std::span<const int32_t> tokens) const {
@@ -135,10 +143,39 @@ class EngineImpl final : public Engine {
     }
   }
 
+  // Streams text: tokens become UTF-8 pieces, stop strings end the turn.
+  GenerationStats run_text(const std::vector<int32_t>& tokens, const GenerateOptions& options,
+                           const TextCallback& on_text) {
+    tok::StreamDecoder stream(*tokenizer_);
+    StopMatcher stops(options.stop);
+    bool keep_going = true;
+    // SentencePiece marks a word start with a space; right after BOS it is
+    // the dummy prefix, which decoders drop (as llama2.c and HF do).
+    bool strip_space = tokenizer_->kind_name() == "SentencePiece BPE" && !tokens.empty() &&
+                       tokenizer_->bos_id() && tokens.back() == *tokenizer_->bos_id();
+    auto emit = [&](std::string text) {
+      if (strip_space && !text.empty()) {
+        if (text[0] == ' ') text.erase(0, 1);
+        strip_space = false;
+      }
+      if (!text.empty() && keep_going && !on_text(text)) keep_going = false;
+    };
+    auto stats = run(tokens, options, [&](int32_t id) {
+      emit(stops.push(stream.push(id)));
+      return keep_going && !stops.stopped();
+    });
+    if (stops.stopped()) {
+      stats.stop_reason = "stop string";
+    } else {
+      emit(stops.push(stream.flush()) + stops.flush());
+    }
+    return stats;
+  }
+
   // Feeds `tokens` (reusing the cached prefix they share with the previous
   // turn), then samples until a stop condition.
   GenerationStats run(const std::vector<int32_t>& tokens, const GenerateOptions& options,
-                      const TextCallback& on_text) {
+                      const std::function<bool(int32_t)>& on_token) {
     check_fits(tokens.size());
     size_t shared = 0;
     while (shared < cached_.size() && shared < tokens.size() && cached_[shared] == tokens[shared]) ++shared;
@@ -149,8 +186,6 @@ class EngineImpl final : public Engine {
     GenerationStats stats;
     stats.prompt_tokens = uint32_t(tokens.size());
     Sampler sampler(options.sampling);
-    tok::StreamDecoder stream(*tokenizer_);
-    StopMatcher stops(options.stop);
     std::vector<int32_t> history = tokens;
 
     const auto start = Clock::now();
@@ -161,10 +196,6 @@ class EngineImpl final : public Engine {
     stats.prefill_tokens_per_s = double(fresh.size()) / (stats.time_to_first_token_ms / 1000.0);
 
     const auto decode_start = Clock::now();
-    bool keep_going = true;
-    auto emit = [&](const std::string& text) {
-      if (!text.empty() && keep_going && !on_text(text)) keep_going = false;
-    };
     const auto eos = tokenizer_->eos_id();
     while (true) {
       if (options.max_tokens >= 0 && stats.generated_tokens >= uint32_t(options.max_tokens)) {
@@ -178,12 +209,7 @@ class EngineImpl final : public Engine {
       }
       ++stats.generated_tokens;
       history.push_back(next);
-      emit(stops.push(stream.push(next)));
-      if (stops.stopped()) {
-        stats.stop_reason = "stop string";
-        break;
-      }
-      if (!keep_going) {
+      if (!on_token(next)) {
         stats.stop_reason = "cancelled";
         break;
       }
@@ -191,11 +217,9 @@ class EngineImpl final : public Engine {
         stats.stop_reason = "context full";
         break;
       }
-      const int32_t fed = next;
-      logits = runner_->forward(kMainSequence, std::span<const int32_t>(&fed, 1));
+      logits = runner_->forward(kMainSequence, std::span<const int32_t>(&next, 1));
       cached_.push_back(next);
     }
-    if (!stops.stopped()) emit(stops.push(stream.flush()) + stops.flush());
     const double decode_ms = ms_since(decode_start);
     if (stats.generated_tokens > 1 && decode_ms > 0) {
       stats.decode_tokens_per_s = double(stats.generated_tokens - 1) / (decode_ms / 1000.0);
