@@ -9,10 +9,20 @@
 //
 // Grid: row groups (rows / ROWS, rounded up) over x and, past the per-dimension
 // workgroup-count limit, z (group = z * num_x + x); y = token groups (tokens / NT).
+//
+// GATHER (mixture of experts, runtime/ops/moe.h): W holds n_experts matrices of
+// `rows` rows each, stacked; "tokens" are (token, slot) pairs, pair p uses the
+// matrix of expert ids[p] and x row p / x_div. The host sets NT = 1, since the
+// pairs of one workgroup would otherwise need the same expert. Used for decode
+// and (for now) prefill; a grouped GEMM by expert is the later prefill path.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
+#ifdef GATHER
+#define PUSH_GatherMatmul
+#else
 #define PUSH_Matmul
+#endif
 #include "push_constants.h"
 #define WEIGHT_BINDING 0
 #include "weights.glsl"
@@ -27,6 +37,18 @@ layout(constant_id = 4) const uint MIN_SUBGROUP = 8;  // bounds the subgroups pe
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+#ifdef GATHER
+layout(std430, binding = 3) readonly buffer Ids { uint expert_ids[]; };
+#endif
+
+// First float of the x row that token (or pair) t multiplies.
+uint x_base(uint t) {
+#ifdef GATHER
+  return (t / pc.x_div) * pc.x_stride;
+#else
+  return t * pc.x_stride;
+#endif
+}
 
 shared float partial[((WG + MIN_SUBGROUP - 1) / MIN_SUBGROUP) * ROWS * NT];
 
@@ -36,12 +58,22 @@ void main() {
   if (row0 >= pc.rows) return;  // the whole workgroup: the last z layer may overhang
   const uint tok0 = gl_WorkGroupID.y * NT;
   const uint row_units = w_row_units(pc.K);
+#ifdef GATHER
+  // Clamped so a corrupt id reads some expert rather than out of bounds.
+  const uint expert = min(expert_ids[tok0], pc.n_experts - 1);
+  // Stacked experts past maxStorageBufferRange are bound in expert ranges,
+  // one dispatch each; a pair is computed by the dispatch holding its expert.
+  if (expert < pc.expert_begin || expert >= pc.expert_end) return;  // uniform: NT = 1
+  const uint w_offset = pc.w_offset + (expert - pc.expert_begin) * pc.rows * row_units;
+#else
+  const uint w_offset = pc.w_offset;
+#endif
 
   float acc[ROWS * NT];
   uint row_base[ROWS];
   for (uint r = 0; r < ROWS; ++r) {
     // Rows past the end read the last row (in bounds) and are not stored.
-    row_base[r] = pc.w_offset + min(row0 + r, pc.rows - 1) * row_units;
+    row_base[r] = w_offset + min(row0 + r, pc.rows - 1) * row_units;
     for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
   }
 
@@ -52,7 +84,7 @@ void main() {
       for (uint r = 0; r < ROWS; ++r) w[r] = w_load4(row_base[r], k);
       for (uint t = 0; t < NT; ++t) {
         if (tok0 + t >= pc.tokens) break;
-        vec4 xv = x4[((tok0 + t) * pc.x_stride + k) / 4];
+        vec4 xv = x4[(x_base(tok0 + t) + k) / 4];
         for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += dot(w[r], xv);
       }
     }
@@ -62,7 +94,7 @@ void main() {
       for (uint r = 0; r < ROWS; ++r) w[r] = w_load1(row_base[r], k);
       for (uint t = 0; t < NT; ++t) {
         if (tok0 + t >= pc.tokens) break;
-        float xv = x[(tok0 + t) * pc.x_stride + k];
+        float xv = x[x_base(tok0 + t) + k];
         for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += w[r] * xv;
       }
     }

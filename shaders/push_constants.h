@@ -56,6 +56,47 @@ VKM_PUSH_BLOCK(Matmul) {
 } VKM_PUSH_END(Matmul)
 #endif
 
+// Mixture of experts (runtime/ops/moe.h). GatherMatmul: Matmul's fields, then
+// pair p (< tokens) uses x row p / x_div and expert e = min(ids[p], n_experts - 1);
+// this dispatch binds experts [expert_begin, expert_end) of the stacked W, whose
+// rows start at unit w_offset + (e - expert_begin) * rows * row units, and skips
+// pairs of other experts (matvec.comp GATHER).
+#if defined(__cplusplus) || defined(PUSH_GatherMatmul)
+VKM_PUSH_BLOCK(GatherMatmul) {
+  uint rows;
+  uint K;
+  uint tokens;
+  uint w_offset;
+  uint x_stride;
+  uint y_stride;
+  uint y_offset;
+  uint x_div;
+  uint n_experts;
+  uint expert_begin;
+  uint expert_end;
+} VKM_PUSH_END(GatherMatmul)
+#endif
+
+// Router (moe_router.comp): logits [tokens][n_experts] -> ids, weights [tokens][top_k].
+#if defined(__cplusplus) || defined(PUSH_MoeRouter)
+VKM_PUSH_BLOCK(MoeRouter) {
+  uint tokens;
+  uint n_experts;
+  uint top_k;
+  uint renormalize;
+} VKM_PUSH_END(MoeRouter)
+#endif
+
+// out[t][i] (+)= sum_s weights[t * top_k + s] * y[(t * top_k + s) * dim + i] (moe_combine.comp).
+#if defined(__cplusplus) || defined(PUSH_MoeCombine)
+VKM_PUSH_BLOCK(MoeCombine) {
+  uint tokens;
+  uint dim;
+  uint top_k;
+  uint accumulate;
+} VKM_PUSH_END(MoeCombine)
+#endif
+
 // out[t * dim + i] = W[id][i], id = min(ids[t], vocab - 1), written only when
 // id is in this dispatch's rows [row_begin, row_begin + rows), whose first row
 // starts at unit w_offset.
@@ -154,6 +195,9 @@ static_assert(sizeof(Attention) == 20);
 static_assert(sizeof(AttentionMerge) == 8);
 static_assert(sizeof(Add) == 4);
 static_assert(sizeof(Matmul) == 28);
+static_assert(sizeof(GatherMatmul) == 44);
+static_assert(sizeof(MoeRouter) == 16);
+static_assert(sizeof(MoeCombine) == 16);
 static_assert(sizeof(Embedding) == 24);
 static_assert(sizeof(CopyColumns) == 16);
 static_assert(sizeof(AddBias) == 8);

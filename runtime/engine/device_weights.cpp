@@ -129,13 +129,31 @@ class Uploader {
   const Model& model_;
 };
 
+// Routed experts stacked into one matrix per projection (per expert: gate
+// rows then up rows, like the dense gate|up), so one gathered matvec reaches
+// any expert by a row offset. Stacking copies each expert once, at load.
+void upload_moe(Uploader& up, const ModelDesc& d, const std::string& p, LayerWeights& L) {
+  L.router = up.matrix({p + "ffn_gate_inp.weight"});
+  std::vector<std::string> gate_up, down;
+  for (uint32_t e = 0; e < d.moe.n_experts; ++e) {
+    const std::string s = "." + std::to_string(e) + ".weight";
+    gate_up.push_back(p + "ffn_gate" + s);
+    gate_up.push_back(p + "ffn_up" + s);
+    down.push_back(p + "ffn_down" + s);
+  }
+  L.exps_gate_up = up.matrix(gate_up);
+  L.exps_down = up.matrix(down);
+  for (uint32_t e = 0; e < d.moe.n_shared_experts; ++e) {
+    const std::string s = "_shexp." + std::to_string(e) + ".weight";
+    L.shexp_gate_up.push_back(up.matrix({p + "ffn_gate" + s, p + "ffn_up" + s}));
+    L.shexp_down.push_back(up.matrix({p + "ffn_down" + s}));
+  }
+}
+
 }  // namespace
 
 DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model) {
   const ModelDesc& d = model.desc();
-  if (d.is_moe()) {
-    throw Error("model " + model.path() + " is a mixture-of-experts model; vkmind runs dense models so far");
-  }
   model.check_supported();
   Uploader up(ctx, arena, model);
   DeviceWeights w;
@@ -155,8 +173,12 @@ DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& mo
     L.qkv = up.matrix({p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"});
     if (d.attn_qkv_bias) L.qkv_bias = up.concat_f32({p + "attn_q.bias", p + "attn_k.bias", p + "attn_v.bias"});
     L.attn_output = up.matrix({p + "attn_output.weight"});
-    L.gate_up = up.matrix({p + "ffn_gate.weight", p + "ffn_up.weight"});
-    L.down = up.matrix({p + "ffn_down.weight"});
+    if (d.is_moe()) {
+      upload_moe(up, d, p, L);
+    } else {
+      L.gate_up = up.matrix({p + "ffn_gate.weight", p + "ffn_up.weight"});
+      L.down = up.matrix({p + "ffn_down.weight"});
+    }
     w.layers.push_back(L);
   }
   return w;

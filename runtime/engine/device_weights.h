@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+
 #include "model/tensor_types.h"
 #include "runtime/vk/memory.h"
 
@@ -30,8 +31,15 @@ struct LayerWeights {
   DeviceMatrix qkv;                     // [(n_heads + 2 n_kv) head_dim][hidden]
   vk::BufferSlice qkv_bias;             // f32, when the model has q/k/v biases
   DeviceMatrix attn_output;             // [hidden][n_heads head_dim]
+  // Dense FFN, or the shared experts of a MoE layer (one entry each).
   DeviceMatrix gate_up;                 // [2 ffn][hidden]: gate rows, then up rows
   DeviceMatrix down;                    // [hidden][ffn]
+  // Mixture of experts (desc.is_moe()): E routed experts of ffn F, stacked
+  // so that expert e's rows are one contiguous run (ops::gather_matmul).
+  DeviceMatrix router;                  // [E][hidden], the stored type
+  DeviceMatrix exps_gate_up;            // [E * 2F][hidden]: per expert its gate rows, then its up rows
+  DeviceMatrix exps_down;               // [E * hidden][F]
+  std::vector<DeviceMatrix> shexp_gate_up, shexp_down;  // per shared expert, as gate_up / down
 };
 
 struct DeviceWeights {
@@ -41,7 +49,7 @@ struct DeviceWeights {
   std::vector<LayerWeights> layers;
 };
 
-// Uploads every tensor the dense forward pass needs into `arena`. Throws
+// Uploads every tensor the forward pass (dense or MoE) needs into `arena`. Throws
 // FormatError for a missing tensor or an unsupported type, vkmind::Error when
 // device memory runs out (naming the tensor).
 DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model);

@@ -9,6 +9,7 @@
 //     kv_append(k, v); a = attention(q)     paged KV cache
 //     x += a Wo^T; xn = rmsnorm(x)
 //     x += down(silu(gate(xn)) * up(xn));   gate|up is one matmul
+//       (MoE: x += shared experts(xn) + sum over the top-k routed experts, record_moe)
 //   logits = rmsnorm(x)[rows wanted] Wout^T
 #include "runtime/engine/model_runner.h"
 
@@ -24,6 +25,7 @@
 #include "runtime/ops/embedding.h"
 #include "runtime/ops/kv_append.h"
 #include "runtime/ops/matmul.h"
+#include "runtime/ops/moe.h"
 #include "runtime/ops/norm.h"
 #include "runtime/ops/rope.h"
 #include "runtime/ops/swiglu.h"
@@ -59,15 +61,21 @@ struct ModelRunner::Impl {
   uint32_t num_blocks;
   BlockManager blocks;
   std::vector<vk::BufferSlice> k_pools, v_pools;
-  std::unique_ptr<ops::AttentionPlan> plan;
+  // Decode steps get a plan without prefill tiles: an empty prefill dispatch
+  // still launches its workgroups, which costs real time on CPU devices.
+  std::unique_ptr<ops::AttentionPlan> prefill_plan, decode_plan;
   vk::BufferSlice inv_freq;
   float attention_factor = 1.0f;
   ops::RopePairing pairing;
   // Per-step inputs (host-visible) and activations (device-local).
   vk::BufferSlice ids, logit_rows, logits;
   vk::BufferSlice x, xn, qkv, attn, branch, gate_up, act, picked;
+  // MoE, for capacity tokens x top_k slots: router logits [T][E], the choice
+  // ids/weights [T][k], and per (token, slot) pair gate|up, activation, output.
+  vk::BufferSlice router_logits, expert_ids, expert_weights, pair_gate_up, pair_act, pair_out;
   std::map<std::pair<uint32_t, uint32_t>, std::unique_ptr<graph::Graph>> graphs;  // (tokens, logit rows)
   std::vector<float> result;
+  graph::Graph* last_graph = nullptr;
 
   Impl(vk::Context& c, const Model& model, const RunnerOptions& o)
       : ctx(c),
@@ -116,7 +124,9 @@ struct ModelRunner::Impl {
     shape.max_tokens = capacity;
     shape.max_seqs = 1;
     shape.max_blocks_per_seq = (o.context + o.kv_block_size - 1) / o.kv_block_size;
-    plan = std::make_unique<ops::AttentionPlan>(ctx, host_arena, act_arena, shape);
+    prefill_plan = std::make_unique<ops::AttentionPlan>(ctx, host_arena, act_arena, shape);
+    shape.max_tokens = 1;
+    decode_plan = std::make_unique<ops::AttentionPlan>(ctx, host_arena, act_arena, shape);
 
     const uint64_t T = capacity;
     ids = host_arena.allocate(T * 4);
@@ -127,8 +137,19 @@ struct ModelRunner::Impl {
     qkv = act_arena.allocate(T * qkv_width * 4);
     attn = act_arena.allocate(T * d.n_heads * d.head_dim * 4);
     branch = act_arena.allocate(T * d.hidden * 4);
-    gate_up = act_arena.allocate(T * 2 * d.ffn_hidden * 4);
-    act = act_arena.allocate(T * d.ffn_hidden * 4);
+    // The dense FFN, or a MoE layer's shared experts (one at a time).
+    const uint64_t ffn = std::max<uint64_t>(d.is_moe() ? 1 : d.ffn_hidden, d.moe.shared_expert_ffn);
+    gate_up = act_arena.allocate(T * 2 * ffn * 4);
+    act = act_arena.allocate(T * ffn * 4);
+    if (d.is_moe()) {
+      const uint64_t pairs = T * d.moe.top_k, F = d.moe.expert_ffn;
+      router_logits = act_arena.allocate(T * d.moe.n_experts * 4);
+      expert_ids = act_arena.allocate(pairs * 4);
+      expert_weights = act_arena.allocate(pairs * 4);
+      pair_gate_up = act_arena.allocate(pairs * 2 * F * 4);
+      pair_act = act_arena.allocate(pairs * F * 4);
+      pair_out = act_arena.allocate(pairs * d.hidden * 4);
+    }
     picked = act_arena.allocate(uint64_t(kMaxLogitRows) * d.hidden * 4);
   }
 
@@ -142,10 +163,41 @@ struct ModelRunner::Impl {
     return qkv.sub(offset, qkv.size - offset);
   }
 
+  ops::AttentionPlan& plan_for(uint32_t T) { return T == 1 ? *decode_plan : *prefill_plan; }
+
+  // branch = down(silu(gate(xn)) * up(xn)) for T tokens, F = the FFN's width.
+  void record_ffn(graph::Graph& g, const DeviceMatrix& gate_up_w, const DeviceMatrix& down_w,
+                  const vk::BufferSlice& out, uint32_t T) {
+    const uint32_t F = gate_up_w.rows / 2;
+    ops::matmul(ctx, g, view(gate_up_w), xn, gate_up, T);
+    ops::swiglu_fused(ctx, g, gate_up, act, T, F);
+    ops::matmul(ctx, g, view(down_w), act, out, T);
+  }
+
+  // branch = sum_s shared_s(xn) + sum over the token's top-k experts e of w_e expert_e(xn),
+  // computing only the selected experts (runtime/ops/moe.h).
+  void record_moe(graph::Graph& g, const LayerWeights& L, uint32_t T) {
+    const MoeDesc& m = d.moe;
+    const uint32_t k = m.top_k, pairs = T * k, F = uint32_t(m.expert_ffn);
+    // Shared experts first, into branch; the second and later ones pass
+    // through pair_out, which the routed experts only write afterwards.
+    for (size_t s = 0; s < L.shexp_gate_up.size(); ++s) {
+      record_ffn(g, L.shexp_gate_up[s], L.shexp_down[s], s == 0 ? branch : pair_out, T);
+      if (s > 0) ops::add(ctx, g, branch, pair_out, branch, T * d.hidden);
+    }
+    ops::matmul(ctx, g, view(L.router), xn, router_logits, T);
+    ops::moe_router(ctx, g, router_logits, expert_ids, expert_weights, T, m.n_experts, k, m.norm_topk_prob);
+    ops::gather_matmul(ctx, g, view(L.exps_gate_up), m.n_experts, xn, expert_ids, pair_gate_up, pairs, k);
+    ops::swiglu_fused(ctx, g, pair_gate_up, pair_act, pairs, F);
+    ops::gather_matmul(ctx, g, view(L.exps_down), m.n_experts, pair_act, expert_ids, pair_out, pairs, 1);
+    ops::moe_combine(ctx, g, pair_out, expert_weights, branch, T, d.hidden, k, !L.shexp_gate_up.empty());
+  }
+
   std::unique_ptr<graph::Graph> build(uint32_t T, uint32_t R) {
     auto g = std::make_unique<graph::Graph>(ctx.device());
+    const ops::AttentionPlan& plan = plan_for(T);
     const float eps = float(d.norm_eps);
-    const uint32_t H = d.hidden, F = uint32_t(d.ffn_hidden);
+    const uint32_t H = d.hidden;
     const vk::BufferSlice q = qkv_band(0);
     const vk::BufferSlice k = qkv_band(d.n_heads * d.head_dim);
     const vk::BufferSlice v = qkv_band((d.n_heads + d.n_kv_heads) * d.head_dim);
@@ -161,14 +213,16 @@ struct ModelRunner::Impl {
         ops::rmsnorm_heads(ctx, *g, k, L.k_norm, k, T, d.n_kv_heads, d.head_dim, eps, qkv_width);
       }
       ops::RopeDims rope{T, d.n_heads, d.n_kv_heads, d.head_dim, pairing, attention_factor, qkv_width, qkv_width};
-      ops::rope(ctx, *g, q, k, plan->positions(), inv_freq, rope);
-      ops::kv_append(ctx, *g, kv, k, v, plan->slot_mapping(), k_pools[l], v_pools[l], T, qkv_width);
-      ops::attention(ctx, *g, *plan, q, k_pools[l], v_pools[l], attn, qkv_width, 0);
+      ops::rope(ctx, *g, q, k, plan.positions(), inv_freq, rope);
+      ops::kv_append(ctx, *g, kv, k, v, plan.slot_mapping(), k_pools[l], v_pools[l], T, qkv_width);
+      ops::attention(ctx, *g, plan, q, k_pools[l], v_pools[l], attn, qkv_width, 0);
       ops::matmul(ctx, *g, view(L.attn_output), attn, branch, T);
       ops::rmsnorm_residual(ctx, *g, branch, x, L.ffn_norm, xn, T, H, eps);
-      ops::matmul(ctx, *g, view(L.gate_up), xn, gate_up, T);
-      ops::swiglu_fused(ctx, *g, gate_up, act, T, F);
-      ops::matmul(ctx, *g, view(L.down), act, branch, T);
+      if (d.is_moe()) {
+        record_moe(*g, L, T);
+      } else {
+        record_ffn(*g, L.gate_up, L.down, branch, T);
+      }
       const vk::BufferSlice& next_norm = l + 1 < d.n_layers ? w.layers[l + 1].attn_norm : w.output_norm;
       ops::rmsnorm_residual(ctx, *g, branch, x, next_norm, xn, T, H, eps);
     }
@@ -199,9 +253,10 @@ struct ModelRunner::Impl {
     std::vector<uint32_t> seq_rows(n, 0), positions(n);
     for (uint32_t i = 0; i < n; ++i) positions[i] = start + i;
     std::vector<std::vector<uint32_t>> tables{blocks.block_table(seq)};
-    plan->set_batch(seq_rows, positions, tables);
+    plan_for(T).set_batch(seq_rows, positions, tables);
 
-    graph_for(T, R).run();
+    last_graph = &graph_for(T, R);
+    last_graph->run();
     const float* out = reinterpret_cast<const float*>(logits.mapped);
     result.insert(result.end(), out, out + size_t(R) * d.vocab);
   }
@@ -252,5 +307,8 @@ void ModelRunner::release(SeqId seq) { impl_->blocks.release(seq); }
 uint32_t ModelRunner::context() const { return impl_->opt.context; }
 uint32_t ModelRunner::vocab_size() const { return impl_->d.vocab; }
 KvStats ModelRunner::kv_stats() const { return impl_->blocks.stats(); }
+std::vector<graph::NodeTiming> ModelRunner::last_step_timings() const {
+  return impl_->last_graph ? impl_->last_graph->timings() : std::vector<graph::NodeTiming>{};
+}
 
 }  // namespace vkmind

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "include/vkmind/engine.h"
+#include "runtime/graph/graph.h"
 #include "runtime/kv_cache/block_manager.h"
 
 namespace vkmind {
@@ -45,6 +46,8 @@ class ModelRunner {
   uint32_t context() const;
   uint32_t vocab_size() const;
   KvStats kv_stats() const;
+  // GPU time per node of the last step (empty unless VKMIND_PROFILE=1).
+  std::vector<graph::NodeTiming> last_step_timings() const;
 
  private:
   struct Impl;
