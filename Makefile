@@ -20,8 +20,15 @@ configure: $(BUILD)/CMakeCache.txt
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The main job: generate a story with stories260K (../shared), or with a
+# committed oracle checkpoint (random weights: gibberish) when it is absent.
+STORIES := ../shared/models/stories260K/stories260K.gguf
+RUN_MODEL ?= $(if $(wildcard $(STORIES)),$(STORIES),tests/reference/golden/llama_f32/model.gguf)
+RUN_PROMPT ?= Once upon a time
+
 run: build
 	./$(BUILD)/tools/vkmind info
+	./$(BUILD)/tools/vkmind run -m $(RUN_MODEL) -p "$(RUN_PROMPT)" -n 200 --temp 0.8 --seed 42
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

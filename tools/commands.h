@@ -15,6 +15,9 @@ void add_info_command(CLI::App& app);      // cmd_info.cpp
 void add_tokenize_command(CLI::App& app);  // cmd_tokenize.cpp
 void add_run_command(CLI::App& app);       // cmd_run.cpp
 void add_logits_command(CLI::App& app);    // cmd_logits.cpp
+void add_bench_command(CLI::App& app);     // cmd_bench.cpp
+void add_chat_command(CLI::App& app);      // cmd_chat.cpp
+void add_perplexity_command(CLI::App& app);  // cmd_perplexity.cpp
 
 // `vkmind info -m MODEL`: architecture, dimensions, tensors, tokenizer (model_report.cpp).
 void print_model_report(const std::string& model_path);

@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   vkmind::cli::add_tokenize_command(app);
   vkmind::cli::add_run_command(app);
   vkmind::cli::add_logits_command(app);
+  vkmind::cli::add_bench_command(app);
+  vkmind::cli::add_chat_command(app);
+  vkmind::cli::add_perplexity_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -38,6 +38,7 @@ struct GenerateOptions {
   std::vector<std::string> stop;  // stop strings (not included in the output)
   bool add_bos = true;
   bool parse_special = true;      // special tokens in the prompt text are recognised
+  bool ignore_eos = false;        // keep going past end-of-sequence tokens (benchmarks)
 };
 
 struct GenerationStats {
@@ -74,13 +75,17 @@ class Engine {
   virtual std::vector<float> logits(std::span<const int32_t> tokens) = 0;
   // Negative log-likelihood of each token given the ones before it (index 0
   // gets 0), evaluated in windows of the context size.
-  virtual std::vector<double> token_nll(std::span<const int32_t> tokens) = 0;
+  virtual std::vector<double> token_nll(std::span<const int32_t> tokens,
+                                        const std::function<void(size_t done, size_t total)>& progress = {}) = 0;
 
   virtual std::vector<int32_t> tokenize(const std::string& text, bool add_bos, bool parse_special) const = 0;
   virtual std::string detokenize(std::span<const int32_t> tokens) const = 0;
   virtual uint32_t context_length() const = 0;
   virtual uint32_t vocab_size() const = 0;
   virtual std::string description() const = 0;  // model and device, one line
+  // GPU time per kernel of the last step, summed by kernel, one line each
+  // (needs VKMIND_PROFILE=1; empty otherwise).
+  virtual std::string profile_report() const = 0;
   // Messages of the Khronos validation layer so far (EngineOptions::validation), cleared.
   virtual std::vector<std::string> take_validation_messages() = 0;
 };

@@ -3,7 +3,9 @@
 #include "include/vkmind/engine.h"
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstdio>
 
 #include "model/model_desc.h"
@@ -91,7 +93,8 @@ class EngineImpl final : public Engine {
     return result;
   }
 
-  std::vector<double> token_nll(std::span<const int32_t> tokens) override {
+  std::vector<double> token_nll(std::span<const int32_t> tokens,
+                                const std::function<void(size_t, size_t)>& progress) override {
     check_tokens(tokens);
     std::vector<double> nll(tokens.size(), 0.0);
     const size_t window = context_length();
@@ -108,6 +111,7 @@ class EngineImpl final : public Engine {
         for (float v : row) sum += std::exp(double(v) - max);
         nll[start + i + 1] = -(double(row[size_t(tokens[start + i + 1])]) - max - std::log(sum));
       }
+      if (progress) progress(start + n, tokens.size());
     }
     reset();
     return nll;
@@ -123,6 +127,27 @@ class EngineImpl final : public Engine {
     return model_->desc().architecture + " " + std::to_string(model_->desc().n_layers) + " layers, " +
            std::to_string(model_->desc().hidden) + " hidden on " + ctx_->device().report().name;
   }
+  std::string profile_report() const override {
+    std::map<std::string, std::pair<double, int>> by_kernel;
+    double total = 0;
+    for (const auto& t : runner_->last_step_timings()) {
+      auto& [ms, count] = by_kernel[t.label];
+      ms += t.milliseconds;
+      ++count;
+      total += t.milliseconds;
+    }
+    std::vector<std::pair<std::string, std::pair<double, int>>> rows(by_kernel.begin(), by_kernel.end());
+    std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.second.first > b.second.first; });
+    std::string out;
+    char line[160];
+    for (const auto& [label, v] : rows) {
+      std::snprintf(line, sizeof line, "  %-22s %8.3f ms %5.1f%%  (%d nodes)\n", label.c_str(), v.first,
+                    total > 0 ? 100.0 * v.first / total : 0.0, v.second);
+      out += line;
+    }
+    return out;
+  }
+
   std::vector<std::string> take_validation_messages() override { return ctx_->instance().take_validation_messages(); }
 
  private:
@@ -203,7 +228,7 @@ class EngineImpl final : public Engine {
         break;
       }
       const int32_t next = sampler.sample(logits, history);
-      if ((eos && next == *eos) || is_end_of_turn(next)) {
+      if (!options.ignore_eos && ((eos && next == *eos) || is_end_of_turn(next))) {
         stats.stop_reason = "eos";
         break;
       }
