@@ -32,6 +32,13 @@ struct MatmulOptions {
   MatmulPath path = MatmulPath::Auto;
 };
 
+// matvec.comp's launch shape on this device (also used by ops::gather_matmul).
+struct MatvecShape {
+  uint32_t workgroup;  // invocations
+  uint32_t rows;       // rows of W per workgroup
+};
+MatvecShape matvec_shape(const vk::DeviceReport& report);
+
 // x holds n_tokens rows of w.cols floats; y as described by the options.
 // Throws vkmind::Error for inconsistent sizes or a blocked type with K % 32 != 0.
 void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::BufferSlice& x,

@@ -3,18 +3,13 @@
 #include <algorithm>
 #include <string>
 
+#include "runtime/ops/matmul.h"
 #include "runtime/ops/row_ops_util.h"
 #include "shaders/push_constants.h"
 
 namespace vkmind::ops {
 
 namespace {
-
-// Same shape choices as matmul's matrix-vector path (runtime/ops/matmul.cpp).
-uint32_t matvec_workgroup(const vk::DeviceReport& report) {
-  return std::clamp<uint32_t>(report.subgroup_size * 4, 32, 256);
-}
-uint32_t matvec_rows(const vk::DeviceReport& report) { return report.type == "CPU" ? 4 : 2; }
 
 constexpr uint32_t kElementWorkgroup = 256;  // combine: one invocation per output float
 constexpr uint32_t kRouterWorkgroup = 64;    // router: one invocation per token
@@ -76,7 +71,7 @@ void gather_matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, uint3
   const uint32_t experts_per_binding = uint32_t(std::min<uint64_t>((range - (align - 1)) / expert_bytes, n_experts));
   const uint32_t unit = weight_unit_bytes(w.type);
 
-  const uint32_t wg = matvec_workgroup(report), rows_per_group = matvec_rows(report);
+  const auto [wg, rows_per_group] = matvec_shape(report);
   const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
   const std::string kernel = std::string("matvec_gather_") + weight_kernel_suffix(w.type);
   const uint32_t row_groups = (rows + rows_per_group - 1) / rows_per_group;
