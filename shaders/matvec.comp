@@ -7,6 +7,9 @@
 // workgroup's subgroups, through shared memory. Subgroup size is whatever
 // the device runs (8 on lavapipe, 32 on NVIDIA, 32/64 on AMD).
 //
+// WEIGHT_TEXELS: float weights read through a uniform texel buffer
+// (weights.glsl), chosen by the host on CPU devices.
+//
 // Grid: row groups (rows / ROWS, rounded up) over x and, past the per-dimension
 // workgroup-count limit, z (group = z * num_x + x); y = token groups (tokens / NT).
 //
@@ -77,6 +80,21 @@ void main() {
     for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
   }
 
+#ifdef WEIGHT_TEXELS
+  // The host guarantees K % W_TEXEL_ELEMS == 0, rows starting on a texel and
+  // x 16-byte aligned.
+  for (uint k = tid * W_TEXEL_ELEMS; k < pc.K; k += WG * W_TEXEL_ELEMS) {
+    vec4 lo[ROWS], hi[ROWS];
+    for (uint r = 0; r < ROWS; ++r) w_load_texel(row_base[r], k, lo[r], hi[r]);
+    for (uint t = 0; t < NT; ++t) {
+      if (tok0 + t >= pc.tokens) break;
+      const uint xi = (x_base(tok0 + t) + k) / 4;
+      const vec4 xa = x4[xi];
+      const vec4 xb = W_TEXEL_ELEMS == 8 ? x4[xi + 1] : vec4(0.0);
+      for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += dot(lo[r], xa) + dot(hi[r], xb);
+    }
+  }
+#else
   if (VEC) {
     // VEC implies K % 4 == 0 and x_stride % 4 == 0.
     for (uint k = tid * 4; k < pc.K; k += WG * 4) {
@@ -99,6 +117,7 @@ void main() {
       }
     }
   }
+#endif
 
   // Within each subgroup, then one value per subgroup through shared memory.
   for (uint i = 0; i < ROWS * NT; ++i) acc[i] = subgroupAdd(acc[i]);

@@ -94,13 +94,15 @@ void Graph::derive_barriers() {
 
 void Graph::write_descriptors() {
   VkDevice dev = device_.get();
-  uint32_t buffer_count = 0;
-  for (const Node& n : nodes_) buffer_count += uint32_t(n.bindings.size());
-  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(buffer_count, 1u)};
+  uint32_t buffer_count = 0, texel_count = 0;
+  for (const Node& n : nodes_)
+    for (const Binding& b : n.bindings) ++(b.texels ? texel_count : buffer_count);
+  const VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(buffer_count, 1u)},
+                                         {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, std::max(texel_count, 1u)}};
   VkDescriptorPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
   pool_info.maxSets = std::max<uint32_t>(uint32_t(nodes_.size()), 1);
-  pool_info.poolSizeCount = 1;
-  pool_info.pPoolSizes = &size;
+  pool_info.poolSizeCount = 2;
+  pool_info.pPoolSizes = sizes;
   VkDescriptorPool pool;
   vk_check(vkCreateDescriptorPool(dev, &pool_info, nullptr, &pool), "vkCreateDescriptorPool");
   pool_ = vk::DescriptorPool(dev, pool);
@@ -116,15 +118,31 @@ void Graph::write_descriptors() {
 
     const auto& bindings = nodes_[n].bindings;
     std::vector<VkDescriptorBufferInfo> infos(bindings.size());
+    std::vector<VkBufferView> view_handles(bindings.size(), VK_NULL_HANDLE);
     std::vector<VkWriteDescriptorSet> writes_(bindings.size());
     for (size_t i = 0; i < bindings.size(); ++i) {
-      infos[i] = {bindings[i].slice.buffer, bindings[i].slice.offset, bindings[i].slice.size};
+      const vk::BufferSlice& s = bindings[i].slice;
       writes_[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
       writes_[i].dstSet = sets_[n];
       writes_[i].dstBinding = uint32_t(i);
       writes_[i].descriptorCount = 1;
-      writes_[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-      writes_[i].pBufferInfo = &infos[i];
+      if (bindings[i].texels) {
+        VkBufferViewCreateInfo view_info{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+        view_info.buffer = s.buffer;
+        view_info.format = VK_FORMAT_R32G32B32A32_UINT;
+        view_info.offset = s.offset;
+        if (s.size % 16 != 0) throw Error("graph: node " + nodes_[n].label + " binds texels of 16 bytes to a range of " + std::to_string(s.size) + " bytes");
+        view_info.range = s.size;
+        vk_check(vkCreateBufferView(dev, &view_info, nullptr, &view_handles[i]), "vkCreateBufferView",
+                 "node " + nodes_[n].label);
+        views_.emplace_back(dev, view_handles[i]);
+        writes_[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        writes_[i].pTexelBufferView = &view_handles[i];
+      } else {
+        infos[i] = {s.buffer, s.offset, s.size};
+        writes_[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        writes_[i].pBufferInfo = &infos[i];
+      }
     }
     vkUpdateDescriptorSets(dev, uint32_t(writes_.size()), writes_.data(), 0, nullptr);
   }

@@ -23,11 +23,13 @@ enum class Access { Read, Write, ReadWrite };
 struct Binding {
   vk::BufferSlice slice;
   Access access;
+  bool texels = false;  // read through a uniform texel buffer view (R32G32B32A32_UINT)
 };
 
 inline Binding reads(const vk::BufferSlice& s) { return {s, Access::Read}; }
 inline Binding writes(const vk::BufferSlice& s) { return {s, Access::Write}; }
 inline Binding updates(const vk::BufferSlice& s) { return {s, Access::ReadWrite}; }
+inline Binding reads_texels(const vk::BufferSlice& s) { return {s, Access::Read, true}; }
 
 struct Node {
   const vk::Pipeline* pipeline = nullptr;
@@ -65,6 +67,7 @@ class Graph {
   void run();
 
   size_t node_count() const { return nodes_.size(); }
+  const std::string& node_label(size_t node) const { return nodes_.at(node).label; }
   size_t barrier_count() const { return barrier_before_.empty() ? 0 : barriers_; }
   bool barrier_before(size_t node) const { return barrier_before_.at(node); }
   // Per-node GPU times of the last run(); empty unless VKMIND_PROFILE=1.
@@ -81,6 +84,7 @@ class Graph {
   bool recorded_ = false;
   bool profile_ = false;
   vk::DescriptorPool pool_;
+  std::vector<vk::BufferView> views_;
   std::vector<VkDescriptorSet> sets_;
   VkCommandBuffer commands_ = VK_NULL_HANDLE;
   vk::QueryPool queries_;

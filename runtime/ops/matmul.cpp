@@ -37,6 +37,18 @@ bool vector_loads(const WeightView& w, const WeightChunk& chunk, const vk::Buffe
   return chunk.unit_offset % 4 == 0;
 }
 
+// matvec.comp WEIGHT_TEXELS: float weights whose rows start on 16-byte texels
+// of a view the device allows (offset alignment, maxTexelBufferElements).
+bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const WeightChunk& chunk,
+                 const vk::BufferSlice& x) {
+  if (w.type != TensorType::F32 && w.type != TensorType::F16 && w.type != TensorType::BF16) return false;
+  const uint32_t unit = weight_unit_bytes(w.type), per_texel = 16 / unit;
+  const uint64_t align = std::max<uint64_t>(report.min_texel_buffer_offset_alignment, 1);
+  return report.uniform_texel_rgba32ui && w.cols % per_texel == 0 && chunk.unit_offset % per_texel == 0 &&
+         chunk.binding.offset % align == 0 && chunk.binding.size / 16 <= report.max_texel_buffer_elements &&
+         x.offset % 16 == 0;
+}
+
 }  // namespace
 
 // GPUs: a few subgroups per workgroup keep enough loads in flight, and two
@@ -70,9 +82,22 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
   MatmulPath path = options.path;
   if (path == MatmulPath::Auto) {
     // Without subgroup arithmetic the tiled kernel (no subgroup ops) serves every size.
-    path = n_tokens <= kMatvecMaxTokens && report.subgroup_arithmetic ? MatmulPath::Vector : MatmulPath::Tiled;
+    // Texel fetches are what lavapipe vectorises (weights.glsl); GPUs keep
+    // the storage-buffer path, which is what they are tuned and tested with.
+    // On CPU devices the texel matvec (8 tokens per weight read) also beats
+    // the tiled kernel at prefill, whose shared-memory traffic lavapipe runs
+    // lane by lane: minimind-3 size, pp128 38 -> 91 tokens/s.
+    const bool cpu = report.type == "CPU";
+    const bool float_weights = w.type == TensorType::F32 || w.type == TensorType::F16 || w.type == TensorType::BF16;
+    if (!report.subgroup_arithmetic) {
+      path = MatmulPath::Tiled;
+    } else if (cpu && float_weights) {
+      path = MatmulPath::VectorTexels;
+    } else {
+      path = n_tokens <= kMatvecMaxTokens ? MatmulPath::Vector : MatmulPath::Tiled;
+    }
   }
-  if (path == MatmulPath::Vector && !report.subgroup_arithmetic) {
+  if (path != MatmulPath::Tiled && !report.subgroup_arithmetic) {
     throw Error("matmul: the matrix-vector kernel needs subgroup arithmetic, which this device lacks");
   }
 
@@ -85,19 +110,23 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
     push::Matmul pc{chunk.rows, K, n_tokens, chunk.unit_offset, K, y_stride,
                     options.y_offset + (chunk.row_begin - options.row_begin)};
     std::vector<graph::Binding> bindings{graph::reads(chunk.binding), graph::reads(x_used), graph::writes(y_used)};
-    if (path == MatmulPath::Vector) {
+    if (path != MatmulPath::Tiled) {
+      const bool texels = path == MatmulPath::VectorTexels && texel_loads(report, w, chunk, x);
+      if (texels) bindings[0].texels = true;
+      std::string kernel = texels ? "matvec_texel_" : "matvec_";
+      kernel += suffix;
       const auto [wg, rows_per_group] = matvec_shape(report);
       const uint32_t nt = std::min(n_tokens, kMatvecMaxTokens);
       // Bounds the subgroups per workgroup (the shared-memory partial sums).
       const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
-      const auto& pipeline = ctx.pipeline(
-          {"matvec_" + suffix, 3, sizeof(push::Matmul), {wg, rows_per_group, nt, uint32_t(vec), min_subgroup}});
+      const auto& pipeline = ctx.pipeline({kernel, 3, sizeof(push::Matmul),
+                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup}, texels ? 1u : 0u});
       // Row groups over x, and over z past the workgroup-count limit (vocab-sized outputs).
       const uint32_t row_groups = (chunk.rows + rows_per_group - 1) / rows_per_group;
       const uint32_t max_x = std::min<uint32_t>(report.max_workgroup_count[0], 65535);
       const uint32_t gx = std::min(row_groups, max_x);
       g.dispatch(pipeline, std::move(bindings), pc, {gx, (n_tokens + nt - 1) / nt, (row_groups + gx - 1) / gx},
-                 "matvec_" + suffix);
+                 kernel);
     } else {
       const Tiles t = matmul_tiles(report);
       const auto& pipeline = ctx.pipeline(

@@ -14,9 +14,12 @@
 namespace vkmind::ops {
 
 enum class MatmulPath {
-  Auto,    // Vector for n_tokens <= kMatvecMaxTokens, else Tiled
-  Vector,  // matrix-vector kernel (matvec.comp), any n_tokens
-  Tiled,   // shared-memory GEMM (matmul.comp), any n_tokens
+  Auto,          // Vector for n_tokens <= kMatvecMaxTokens, else Tiled; CPU devices: VectorTexels
+                 // for float weights, any n_tokens
+  Vector,        // matrix-vector kernel (matvec.comp), weights from a storage buffer
+  VectorTexels,  // the same, F32/F16/BF16 weights through a uniform texel buffer where the
+                 // rows allow it (16-byte aligned rows, the device's texel limits), else Vector
+  Tiled,         // shared-memory GEMM (matmul.comp), any n_tokens
 };
 
 // Up to this many tokens per dispatch the matrix-vector kernel reads W once.

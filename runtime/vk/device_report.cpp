@@ -93,6 +93,11 @@ DeviceReport query_device_report(VkPhysicalDevice device) {
 
   r.max_storage_buffer_range = limits.maxStorageBufferRange;
   r.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;
+  r.max_texel_buffer_elements = limits.maxTexelBufferElements;
+  r.min_texel_buffer_offset_alignment = limits.minTexelBufferOffsetAlignment;
+  VkFormatProperties rgba32ui{};
+  vkGetPhysicalDeviceFormatProperties(device, VK_FORMAT_R32G32B32A32_UINT, &rgba32ui);
+  r.uniform_texel_rgba32ui = (rgba32ui.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0;
   VkPhysicalDeviceMaintenance3Properties m3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
   VkPhysicalDeviceProperties2 props_m3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   props_m3.pNext = &m3;

@@ -40,6 +40,7 @@ class DeviceHandle {
 };
 
 using Buffer = DeviceHandle<VkBuffer, vkDestroyBuffer>;
+using BufferView = DeviceHandle<VkBufferView, vkDestroyBufferView>;
 using Memory = DeviceHandle<VkDeviceMemory, vkFreeMemory>;
 using ShaderModule = DeviceHandle<VkShaderModule, vkDestroyShaderModule>;
 using DescriptorSetLayout = DeviceHandle<VkDescriptorSetLayout, vkDestroyDescriptorSetLayout>;

@@ -69,15 +69,21 @@ size_t count_bad(const std::vector<float>& got, const Reference& ref) {
 }
 
 const char* path_name(ops::MatmulPath p) {
-  return p == ops::MatmulPath::Vector ? "vector" : p == ops::MatmulPath::Tiled ? "tiled" : "auto";
+  switch (p) {
+    case ops::MatmulPath::Vector: return "vector";
+    case ops::MatmulPath::VectorTexels: return "vector-texels";
+    case ops::MatmulPath::Tiled: return "tiled";
+    default: return "auto";
+  }
 }
 
 }  // namespace
 
 class MatmulFixture : public test::GpuFixture {
  public:
-  // Runs one matmul of random data and compares it with the reference.
-  void check(TensorType type, Shape s, ops::MatmulPath path, uint32_t seed) {
+  // Runs one matmul of random data and compares it with the reference;
+  // returns the kernel that ran.
+  std::string check(TensorType type, Shape s, ops::MatmulPath path, uint32_t seed) {
     CAPTURE(test::type_label(type), path_name(path), s.M, s.K, s.N);
     auto values = test::random_floats(size_t(s.M) * s.K, seed);
     auto bytes = test::encode_weights(values, type);
@@ -92,6 +98,8 @@ class MatmulFixture : public test::GpuFixture {
     ops::matmul(ctx, g, view, dx, dy, s.N, {.path = path});
     g.run();
     CHECK(count_bad(download<float>(dy, size_t(s.M) * s.N), ref) == 0);
+    REQUIRE(g.node_count() == 1);
+    return g.node_label(0);
   }
 };
 
@@ -115,12 +123,28 @@ TEST_CASE_METHOD(MatmulFixture, "matmul matches the CPU for every weight type an
   }
 }
 
+// The texel path needs K to be whole 16-byte texels (4 f32 or 8 16-bit
+// elements per texel); these shapes are, with M and N odd and K not a
+// multiple of the workgroup's stride (8 lanes x 8 elements on lavapipe).
+TEST_CASE_METHOD(MatmulFixture, "matmul reads float weights through texel buffers", "[shaders][matmul]") {
+  REQUIRE(ctx.device().report().uniform_texel_rgba32ui);  // a format feature Vulkan makes mandatory
+  static const Shape kTexelShapes[] = {{1, 8, 1}, {7, 24, 1}, {33, 264, 3}, {130, 104, 8}, {65, 1000, 9}, {257, 512, 5}};
+  uint32_t seed = 100;
+  for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16}) {
+    const std::string kernel = std::string("matvec_texel_") + (type == TensorType::F32 ? "f32" : type == TensorType::F16 ? "f16" : "bf16");
+    for (Shape s : kTexelShapes) CHECK(check(type, s, ops::MatmulPath::VectorTexels, seed++) == kernel);
+    // Rows that are not whole texels fall back to the storage-buffer kernel.
+    CHECK(check(type, {9, type == TensorType::F32 ? 6u : 12u, 2}, ops::MatmulPath::VectorTexels, seed++).rfind("matvec_texel_", 0) ==
+          std::string::npos);
+  }
+}
+
 TEST_CASE_METHOD(MatmulFixture, "matmul computes a row range into a column band of y", "[shaders][matmul]") {
   // Rows [5, 16) of a 40-row weight into columns [7, 18) of a y with 30 columns;
   // the rest of y keeps its sentinel.
   const uint32_t M = 40, K = 64, N = 3, begin = 5, count = 11, stride = 30, offset = 7;
   for (TensorType type : {TensorType::F32, TensorType::Q4_0}) {
-    for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::Tiled}) {
+    for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::VectorTexels, ops::MatmulPath::Tiled}) {
       CAPTURE(test::type_label(type), path_name(path));
       auto values = test::random_floats(size_t(M) * K, 3);
       auto bytes = test::encode_weights(values, type);
@@ -158,7 +182,7 @@ TEST_CASE_METHOD(MatmulFixture, "matmul reads weights at offsets that break 16-b
   // wide ones would be misaligned.
   const uint32_t M = 9, K = 64, N = 2;
   for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0}) {
-    for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::Tiled}) {
+    for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::VectorTexels, ops::MatmulPath::Tiled}) {
       CAPTURE(test::type_label(type), path_name(path));
       auto values = test::random_floats(size_t(M) * K, 5);
       auto bytes = test::encode_weights(values, type);
