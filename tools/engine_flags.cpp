@@ -31,6 +31,7 @@ void add_sampling_flags(CLI::App& cmd, SamplingFlags& f) {
   cmd.add_option("--seed", s.seed, "Random seed");
   cmd.add_option("--stop", f.generate.stop, "Stop string (repeatable)");
   cmd.add_flag("--no-bos", f.no_bos, "Do not add the BOS token");
+  cmd.add_flag("--ignore-eos", f.generate.ignore_eos, "Keep generating past end-of-sequence tokens (benchmarks)");
 }
 
 std::unique_ptr<Engine> open_engine(ModelFlags& f) {
