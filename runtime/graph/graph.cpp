@@ -122,16 +122,24 @@ void Graph::write_descriptors() {
     std::vector<VkWriteDescriptorSet> writes_(bindings.size());
     for (size_t i = 0; i < bindings.size(); ++i) {
       const vk::BufferSlice& s = bindings[i].slice;
+      const bool layout_texels = (nodes_[n].pipeline->desc().texel_bindings >> i) & 1u;
+      if (layout_texels != bindings[i].texels) {
+        throw Error("graph: node " + nodes_[n].label + " binding " + std::to_string(i) +
+                    (layout_texels ? " must be a texel buffer" : " must be a storage buffer"));
+      }
       writes_[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
       writes_[i].dstSet = sets_[n];
       writes_[i].dstBinding = uint32_t(i);
       writes_[i].descriptorCount = 1;
       if (bindings[i].texels) {
+        if (s.size % 16 != 0) {
+          throw Error("graph: node " + nodes_[n].label + " binds 16-byte texels to a range of " +
+                      std::to_string(s.size) + " bytes");
+        }
         VkBufferViewCreateInfo view_info{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
         view_info.buffer = s.buffer;
         view_info.format = VK_FORMAT_R32G32B32A32_UINT;
         view_info.offset = s.offset;
-        if (s.size % 16 != 0) throw Error("graph: node " + nodes_[n].label + " binds texels of 16 bytes to a range of " + std::to_string(s.size) + " bytes");
         view_info.range = s.size;
         vk_check(vkCreateBufferView(dev, &view_info, nullptr, &view_handles[i]), "vkCreateBufferView",
                  "node " + nodes_[n].label);

@@ -112,7 +112,7 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
     std::vector<graph::Binding> bindings{graph::reads(chunk.binding), graph::reads(x_used), graph::writes(y_used)};
     if (path != MatmulPath::Tiled) {
       const bool texels = path == MatmulPath::VectorTexels && texel_loads(report, w, chunk, x);
-      if (texels) bindings[0].texels = true;
+      if (texels) bindings[0] = graph::reads_texels(chunk.binding);
       std::string kernel = texels ? "matvec_texel_" : "matvec_";
       kernel += suffix;
       const auto [wg, rows_per_group] = matvec_shape(report);

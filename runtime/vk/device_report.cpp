@@ -144,6 +144,8 @@ std::string format_device_report(const DeviceReport& r, const std::string& in) {
   s << in << "8-bit storage:        " << yes_no(r.storage_buffer_8bit) << "\n";
   s << in << "push descriptors:     " << yes_no(r.push_descriptors) << "\n";
   s << in << "max storage buffer:   " << mib(r.max_storage_buffer_range) << "\n";
+  s << in << "texel buffers:        rgba32ui " << yes_no(r.uniform_texel_rgba32ui) << ", at most "
+    << r.max_texel_buffer_elements << " texels\n";
   s << in << "max allocation:       " << mib(r.max_memory_allocation_size) << "\n";
   s << in << "shared memory:        " << r.max_shared_memory / 1024 << " KiB\n";
   s << in << "max workgroup size:   " << r.max_workgroup_invocations << "\n";
