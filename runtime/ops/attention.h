@@ -59,11 +59,16 @@ struct AttentionShape {
   KvLayout kv_layout() const { return {n_kv_heads, head_dim, block_size, kv_type}; }
 };
 
+// The kernel of decode split items: attention.comp's tiles, or
+// attention_split_subgroup.comp (one subgroup per item, no shared memory).
+enum class DecodeKernel { Auto /* Subgroup on CPU devices, else Tiled */, Tiled, Subgroup };
+
 // Knobs; 0 = chosen from the device.
 struct AttentionTuning {
   uint32_t split_min_keys = 0;     // fewest keys per decode split (auto: 256)
   uint32_t target_workgroups = 0;  // decode splits aim for this many workgroups in all
   uint32_t max_splits = 32;        // splits per decode token, at most
+  DecodeKernel decode_kernel = DecodeKernel::Auto;
 };
 
 // One kernel configuration: the specialization constants of attention.comp.
@@ -102,6 +107,7 @@ class AttentionPlan {
   const AttentionShape& shape() const { return shape_; }
   const AttentionConfig& prefill_config() const { return prefill_; }
   const AttentionConfig& decode_config() const { return decode_; }
+  bool subgroup_decode() const { return subgroup_decode_; }  // split items run attention_split_subgroup
   const AttentionStep& step() const { return step_; }
   uint32_t tile_capacity() const { return tile_cap_; }
   uint32_t split_capacity() const { return split_cap_; }
@@ -123,6 +129,7 @@ class AttentionPlan {
   AttentionConfig prefill_, decode_;
   uint32_t tile_cap_ = 0, split_cap_ = 0, merge_cap_ = 0;
   bool cpu_device_ = false;
+  bool subgroup_decode_ = false;
   AttentionStep step_;
   vk::BufferSlice positions_, slots_, tables_, tile_items_, split_items_, merge_list_, partials_;
 };

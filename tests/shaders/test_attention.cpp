@@ -58,6 +58,10 @@ float from_half(uint16_t h) {
 
 float kv_round(float x, KvType type) { return type == KvType::F16 ? from_half(to_half(x)) : x; }
 
+const char* kernel_name(ops::DecodeKernel k) {
+  return k == ops::DecodeKernel::Tiled ? "tiled" : k == ops::DecodeKernel::Subgroup ? "subgroup" : "auto";
+}
+
 struct Seq {
   uint32_t cached;  // positions already in the cache before this step
   uint32_t fresh;   // new tokens this step (positions cached .. cached + fresh - 1)
@@ -282,13 +286,14 @@ TEST_CASE_METHOD(AttentionRig, "attention chunked prefill: queries after cached 
 TEST_CASE_METHOD(AttentionRig, "attention decode: long contexts split over workgroups and merged",
                  "[shaders][attention]") {
   uint32_t i = 0;
-  for (uint32_t hd : {8u, 64u, 128u}) {
+  for (auto kernel : {ops::DecodeKernel::Tiled, ops::DecodeKernel::Subgroup}) {
+  for (uint32_t hd : {8u, 64u, 96u, 128u}) {
     for (uint32_t n_rep : {1u, 2u, 4u, 8u}) {
       const uint32_t bs = std::array{8u, 16u, 32u}[i % 3];
       const KvType kv = i % 2 ? KvType::F32 : KvType::F16;
-      CAPTURE(hd, n_rep, bs, name(kv));
+      CAPTURE(kernel_name(kernel), hd, n_rep, bs, name(kv));
       // Forced splitting: 64-key splits, enough workgroups wanted to use them all.
-      Case c{2 * n_rep, 2, hd, bs, kv, {{1100, 1}, {3, 1}, {517, 1}, {31, 1}, {0, 1}}, {64, 4096, 32}};
+      Case c{2 * n_rep, 2, hd, bs, kv, {{1100, 1}, {3, 1}, {517, 1}, {31, 1}, {0, 1}}, {64, 4096, 32, kernel}};
       Outcome r = run(c, 300 + i++);
       CAPTURE(r.max_err, r.step.most_splits);
       CHECK(r.step.tiles == 0);
@@ -297,6 +302,7 @@ TEST_CASE_METHOD(AttentionRig, "attention decode: long contexts split over workg
       CHECK(r.step.merged_tokens == 2);  // contexts 1101 and 518; 4, 32 and 1 fit one split
       CHECK(r.max_err < kTolerance);
     }
+  }
   }
 }
 
@@ -313,16 +319,18 @@ TEST_CASE_METHOD(AttentionRig, "attention decode with the device's default split
 
 TEST_CASE_METHOD(AttentionRig, "attention mixed batch: prefill, chunked prefill and decode in one step",
                  "[shaders][attention]") {
+  for (auto kernel : {ops::DecodeKernel::Tiled, ops::DecodeKernel::Subgroup}) {
   for (uint32_t hd : {64u, 256u}) {
     for (uint32_t n_rep : {1u, 8u}) {
-      CAPTURE(hd, n_rep);
-      Case c{4 * n_rep, 4, hd, 16, KvType::F16, {{0, 19}, {700, 1}, {33, 17}, {5, 1}}, {128, 4096, 32}};
+      CAPTURE(kernel_name(kernel), hd, n_rep);
+      Case c{4 * n_rep, 4, hd, 16, KvType::F16, {{0, 19}, {700, 1}, {33, 17}, {5, 1}}, {128, 4096, 32, kernel}};
       Outcome r = run(c, 500 + hd + n_rep);
       CAPTURE(r.max_err);
       CHECK(r.step.tiles > 0);
       CHECK(r.step.merged_tokens == 1);
       CHECK(r.max_err < kTolerance);
     }
+  }
   }
 }
 
