@@ -37,8 +37,14 @@ layout(constant_id = 2) const uint NT = 1;       // tokens per workgroup
 layout(constant_id = 3) const bool VEC = false;  // 4-wide loads of W and x (see weights.glsl)
 layout(constant_id = 4) const uint MIN_SUBGROUP = 8;  // bounds the subgroups per workgroup
 
+#ifdef WEIGHT_TEXELS
+// x through texels too (4 floats each): the same vector gathers on lavapipe.
+layout(binding = 1) uniform usamplerBuffer x_texels;
+vec4 x_load4(uint i) { return uintBitsToFloat(texelFetch(x_texels, int(i))); }
+#else
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
+#endif
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 #ifdef GATHER
 layout(std430, binding = 3) readonly buffer Ids { uint expert_ids[]; };
@@ -89,8 +95,8 @@ void main() {
     for (uint t = 0; t < NT; ++t) {
       if (tok0 + t >= pc.tokens) break;
       const uint xi = (x_base(tok0 + t) + k) / 4;
-      const vec4 xa = x4[xi];
-      const vec4 xb = W_TEXEL_ELEMS == 8 ? x4[xi + 1] : vec4(0.0);
+      const vec4 xa = x_load4(xi);
+      const vec4 xb = W_TEXEL_ELEMS == 8 ? x_load4(xi + 1) : vec4(0.0);
       for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += dot(lo[r], xa) + dot(hi[r], xb);
     }
   }

@@ -38,7 +38,8 @@ bool vector_loads(const WeightView& w, const WeightChunk& chunk, const vk::Buffe
 }
 
 // matvec.comp WEIGHT_TEXELS: float weights whose rows start on 16-byte texels
-// of a view the device allows (offset alignment, maxTexelBufferElements).
+// of a view the device allows (offset alignment, maxTexelBufferElements); x is
+// read through texels too (K is then a multiple of 4, so its rows are whole texels).
 bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const WeightChunk& chunk,
                  const vk::BufferSlice& x) {
   if (w.type != TensorType::F32 && w.type != TensorType::F16 && w.type != TensorType::BF16) return false;
@@ -46,7 +47,7 @@ bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const Weig
   const uint64_t align = std::max<uint64_t>(report.min_texel_buffer_offset_alignment, 1);
   return report.uniform_texel_rgba32ui && w.cols % per_texel == 0 && chunk.unit_offset % per_texel == 0 &&
          chunk.binding.offset % align == 0 && chunk.binding.size / 16 <= report.max_texel_buffer_elements &&
-         x.offset % 16 == 0;
+         x.offset % 16 == 0 && x.offset % align == 0;
 }
 
 }  // namespace
@@ -112,7 +113,10 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
     std::vector<graph::Binding> bindings{graph::reads(chunk.binding), graph::reads(x_used), graph::writes(y_used)};
     if (path != MatmulPath::Tiled) {
       const bool texels = path == MatmulPath::VectorTexels && texel_loads(report, w, chunk, x);
-      if (texels) bindings[0] = graph::reads_texels(chunk.binding);
+      if (texels) {
+        bindings[0] = graph::reads_texels(chunk.binding);
+        bindings[1] = graph::reads_texels(x_used);
+      }
       std::string kernel = texels ? "matvec_texel_" : "matvec_";
       kernel += suffix;
       const auto [wg, rows_per_group] = matvec_shape(report);
@@ -120,7 +124,7 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       // Bounds the subgroups per workgroup (the shared-memory partial sums).
       const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
       const auto& pipeline = ctx.pipeline({kernel, 3, sizeof(push::Matmul),
-                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup}, texels ? 1u : 0u});
+                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup}, texels ? 3u : 0u});
       // Row groups over x, and over z past the workgroup-count limit (vocab-sized outputs).
       const uint32_t row_groups = (chunk.rows + rows_per_group - 1) / rows_per_group;
       const uint32_t max_x = std::min<uint32_t>(report.max_workgroup_count[0], 65535);

@@ -17,7 +17,7 @@ enum class MatmulPath {
   Auto,          // Vector for n_tokens <= kMatvecMaxTokens, else Tiled; CPU devices: VectorTexels
                  // for float weights, any n_tokens
   Vector,        // matrix-vector kernel (matvec.comp), weights from a storage buffer
-  VectorTexels,  // the same, F32/F16/BF16 weights through a uniform texel buffer where the
+  VectorTexels,  // the same, F32/F16/BF16 weights and x through uniform texel buffers where the
                  // rows allow it (16-byte aligned rows, the device's texel limits), else Vector
   Tiled,         // shared-memory GEMM (matmul.comp), any n_tokens
 };
