@@ -30,6 +30,9 @@ inline void require_subgroup_arithmetic(const vk::DeviceReport& report, const ch
 // lavapipe's 8-wide subgroups) then do not idle most of a 256-wide group.
 inline uint32_t row_workgroup(const vk::DeviceReport& report, uint32_t n) {
   const uint32_t lo = std::max<uint32_t>(report.subgroup_size, 1);
+  // CPU devices (lavapipe): one subgroup, one SIMD vector, so no barrier,
+  // which would cost a coroutine switch per subgroup.
+  if (report.type == "CPU") return lo;
   const uint32_t hi = std::max(lo, std::min<uint32_t>(256, report.max_workgroup_invocations));
   uint32_t wg = lo;
   while (wg < hi && uint64_t(wg) * 4 < n) wg *= 2;
