@@ -1,4 +1,4 @@
-// Writers for the model tests: a scratch folder, a minimal GGUF builder and
+// Writers for the model tests (scratch folders: tests/scratch_dir.h): a minimal GGUF builder and
 // a Hugging Face folder builder (config.json + safetensors with random data).
 #pragma once
 
@@ -15,28 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
-namespace vkmind::test {
+#include "tests/scratch_dir.h"
 
-struct ScratchDir {
-  std::filesystem::path dir;
-  ScratchDir() {
-    static int counter = 0;
-    dir = std::filesystem::temp_directory_path() /
-          ("vkmind-model-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(dir);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-  std::string write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(dir / name, std::ios::binary) << bytes;
-    return path(name);
-  }
-};
+namespace vkmind::test {
 
 inline std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

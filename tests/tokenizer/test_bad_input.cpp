@@ -6,12 +6,12 @@
 #include "model/gguf.h"
 #include "model/tokenizer/tokenizer.h"
 #include "tests/shared_data.h"
-#include "tests/tokenizer/temp_dir.h"
+#include "tests/scratch_dir.h"
 
 namespace {
 
 // A scratch folder holding one tokenizer.json with the given text.
-struct TempTokenizerDir : vkmind::test::TempDir {
+struct TempTokenizerDir : vkmind::test::ScratchDir {
   explicit TempTokenizerDir(const std::string& json) { write("tokenizer.json", json); }
 };
 

@@ -13,7 +13,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "model/tokenizer/utf8.h"
 #include "tests/shared_data.h"
-#include "tests/tokenizer/temp_dir.h"
+#include "tests/scratch_dir.h"
 #include "tests/tokenizer/vector_file.h"
 
 using nlohmann::json;
@@ -73,7 +73,7 @@ TEST_CASE("Llama-2 style tokenizer.json passes the llama-spm vectors", "[tokeniz
   const auto vocab = vkmind::test::shared_file(base);
   if (vocab.empty()) return;
   auto f = vkmind::gguf::File::open(vocab);
-  vkmind::test::TempDir dir;
+  vkmind::test::ScratchDir dir;
   dir.write("tokenizer.json", llama2_style_tokenizer_json(*f));
   dir.write("tokenizer_config.json", R"({"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true})");
   auto tok = vkmind::tok::load_tokenizer_from_hf_folder(dir.dir.string());
