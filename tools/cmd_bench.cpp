@@ -1,13 +1,18 @@
-// `vkmind bench`: prompt processing (prefill) and generation (decode) speed,
-// measured on synthetic token ids so that every run does the same work.
-#include <algorithm>
-#include <chrono>
+// `vkmind bench`: prefill (pp) and generation (tg) speed with llama-bench's
+// semantics, so figures compare side by side: `pp N` processes N prompt
+// tokens in one batch, `tg N` generates N tokens one at a time, both from an
+// empty cache or after `-d` tokens of depth (not timed); each test runs once
+// to warm up, then `-r` times; the figure is mean +- sample stddev of t/s.
+#include <cmath>
 #include <cstdio>
-#include <cstdlib>
+#include <filesystem>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
+#include "tools/exit_code.h"
 
 namespace vkmind::cli {
 
@@ -15,60 +20,198 @@ namespace {
 
 struct BenchFlags {
   ModelFlags model;
-  uint32_t prompt_tokens = 128;
-  int32_t gen_tokens = 64;
-  int repetitions = 3;
+  std::vector<uint32_t> prompt_tokens{512};
+  std::vector<uint32_t> gen_tokens{128};
+  std::vector<uint32_t> depths{0};
+  int repetitions = 5;
+  std::string output = "md";
 };
 
-struct Sample {
-  double prefill_tps, decode_tps;
+struct Test {
+  bool prefill;
+  uint32_t tokens, depth;
+  std::vector<double> seconds;
+
+  std::string name() const {
+    std::string s = (prefill ? "pp" : "tg") + std::to_string(tokens);
+    if (depth) s += " @ d" + std::to_string(depth);
+    return s;
+  }
+  std::vector<double> rates() const {
+    std::vector<double> r;
+    for (double s : seconds) r.push_back(tokens / s);
+    return r;
+  }
 };
+
+double mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return v.empty() ? 0 : sum / double(v.size());
+}
+
+double stddev(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double m = mean(v);
+  double sq = 0;
+  for (double x : v) sq += (x - m) * (x - m);
+  return std::sqrt(sq / double(v.size() - 1));
+}
+
+std::string model_name(const std::string& path) {
+  std::filesystem::path p(path);
+  if (!p.has_filename()) p = p.parent_path();  // "folder/"
+  return p.filename().string();
+}
+
+std::string human_size(uint64_t bytes) {
+  char buf[32];
+  if (bytes >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / double(1ull << 30));
+  else std::snprintf(buf, sizeof buf, "%.2f MiB", double(bytes) / double(1ull << 20));
+  return buf;
+}
+
+std::string human_count(uint64_t n) {
+  char buf[32];
+  if (n >= 1000000000) std::snprintf(buf, sizeof buf, "%.2f B", double(n) / 1e9);
+  else if (n >= 1000000) std::snprintf(buf, sizeof buf, "%.2f M", double(n) / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.2f K", double(n) / 1e3);
+  return buf;
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string join(const std::vector<double>& v, const char* sep, const char* fmt) {
+  std::string out;
+  char buf[32];
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::snprintf(buf, sizeof buf, fmt, v[i]);
+    out += (i ? sep : "") + std::string(buf);
+  }
+  return out;
+}
+
+void print_results(const BenchFlags& f, const Engine& engine, const std::vector<Test>& tests) {
+  const std::string name = model_name(f.model.model), device = engine.device_name();
+  const uint64_t bytes = engine.model_bytes(), params = engine.parameter_count();
+  if (f.output == "json") {
+    std::printf("[\n");
+    for (size_t i = 0; i < tests.size(); ++i) {
+      const Test& t = tests[i];
+      const auto r = t.rates();
+      std::printf("  {\"model_filename\": %s, \"model_type\": %s, \"model_size\": %llu, \"model_n_params\": %llu, "
+                  "\"backend\": \"Vulkan\", \"device\": %s, \"n_prompt\": %u, \"n_gen\": %u, \"n_depth\": %u, "
+                  "\"repetitions\": %zu, \"avg_ts\": %.6f, \"stddev_ts\": %.6f, \"samples_ts\": [%s], "
+                  "\"samples_s\": [%s]}%s\n",
+                  json_string(name).c_str(), json_string(engine.architecture()).c_str(), (unsigned long long)bytes,
+                  (unsigned long long)params, json_string(device).c_str(), t.prefill ? t.tokens : 0,
+                  t.prefill ? 0 : t.tokens, t.depth, r.size(), mean(r), stddev(r), join(r, ", ", "%.6f").c_str(),
+                  join(t.seconds, ", ", "%.9f").c_str(), i + 1 < tests.size() ? "," : "");
+    }
+    std::printf("]\n");
+    return;
+  }
+  if (f.output == "csv") {
+    std::printf("model_filename,model_type,model_size,model_n_params,backend,device,n_prompt,n_gen,n_depth,"
+                "repetitions,avg_ts,stddev_ts,samples_ts\n");
+    for (const Test& t : tests) {
+      const auto r = t.rates();
+      std::printf("%s,%s,%llu,%llu,Vulkan,\"%s\",%u,%u,%u,%zu,%.6f,%.6f,\"%s\"\n", name.c_str(),
+                  engine.architecture().c_str(), (unsigned long long)bytes, (unsigned long long)params,
+                  device.c_str(), t.prefill ? t.tokens : 0, t.prefill ? 0 : t.tokens, t.depth, r.size(), mean(r),
+                  stddev(r), join(r, ";", "%.6f").c_str());
+    }
+    return;
+  }
+  std::printf("| model | size | params | backend | device | test | t/s |\n"
+              "| ----- | ---: | -----: | ------- | ------ | ---: | --: |\n");
+  for (const Test& t : tests) {
+    const auto r = t.rates();
+    std::printf("| %s | %s | %s | Vulkan | %s | %s | %.2f ± %.2f |\n", name.c_str(), human_size(bytes).c_str(),
+                human_count(params).c_str(), device.c_str(), t.name().c_str(), mean(r), stddev(r));
+  }
+}
 
 void run(BenchFlags& f) {
   auto engine = open_engine(f.model);
-  // Ids from the middle of the vocabulary: ordinary tokens, never control ones.
-  std::vector<int32_t> prompt(f.prompt_tokens);
-  const uint32_t vocab = engine->vocab_size();
-  for (uint32_t i = 0; i < f.prompt_tokens; ++i) prompt[i] = int32_t(vocab / 4 + (i * 7919) % (vocab / 2));
-  GenerateOptions gen;
-  gen.sampling.temperature = 0;
-  gen.max_tokens = f.gen_tokens;
-  gen.ignore_eos = true;
-
-  std::fprintf(stderr, "bench: %s\nbench: warm-up (graphs and pipelines)...\n", engine->description().c_str());
-  engine->generate_ids(prompt, gen, [](int32_t) { return true; });
-
-  std::vector<Sample> samples;
-  for (int r = 0; r < f.repetitions; ++r) {
-    auto stats = engine->generate_ids(prompt, gen, [](int32_t) { return true; });
-    samples.push_back({stats.prefill_tokens_per_s, stats.decode_tokens_per_s});
-    std::fprintf(stderr, "bench: run %d: prefill %.1f tokens/s, decode %.1f tokens/s\n", r + 1,
-                 stats.prefill_tokens_per_s, stats.decode_tokens_per_s);
+  std::vector<Test> tests;
+  for (uint32_t d : f.depths) {
+    for (uint32_t n : f.prompt_tokens) {
+      if (n) tests.push_back({true, n, d, {}});
+    }
+    for (uint32_t n : f.gen_tokens) {
+      if (n) tests.push_back({false, n, d, {}});
+    }
   }
-  auto median = [&](auto field) {
-    std::vector<double> v;
-    for (const auto& s : samples) v.push_back(s.*field);
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-  };
-  std::printf("| model | device | test | tokens/s (median of %d) |\n|---|---|---|---|\n", f.repetitions);
-  std::printf("| %s | %s | pp%u | %.1f |\n", f.model.model.c_str(), engine->description().c_str(), f.prompt_tokens,
-              median(&Sample::prefill_tps));
-  std::printf("| %s | %s | tg%d | %.1f |\n", f.model.model.c_str(), engine->description().c_str(), f.gen_tokens,
-              median(&Sample::decode_tps));
+  if (tests.empty()) {
+    std::fprintf(stderr, "vkmind bench: nothing to run (-p 0 and -n 0)\n");
+    throw ExitCode{kExitUsage};
+  }
+  const uint32_t capacity = engine->token_capacity();
+  bool refused = false;
+  for (const Test& t : tests) {
+    if (uint64_t(t.depth) + t.tokens > capacity) {
+      std::fprintf(stderr, "vkmind bench: %s needs %llu tokens of cache, but it holds %u (--ctx, --kv-blocks)\n",
+                   t.name().c_str(), (unsigned long long)t.depth + t.tokens, capacity);
+      refused = true;
+    }
+  }
+  if (refused) throw ExitCode{kExitUsage};
+
+  std::fprintf(stderr, "bench: %s (%s), %d repetitions after a warm-up\n", model_name(f.model.model).c_str(),
+               engine->description().c_str(), f.repetitions);
+  for (Test& t : tests) {
+    auto once = [&] { return t.prefill ? engine->time_prefill(t.tokens, t.depth) : engine->time_decode(t.tokens, t.depth); };
+    once();  // warm-up: graphs of this shape, caches
+    for (int r = 0; r < f.repetitions; ++r) {
+      t.seconds.push_back(once());
+      std::fprintf(stderr, "\rbench: %-16s %d/%d  %.1f t/s ", t.name().c_str(), r + 1, f.repetitions,
+                   t.tokens / t.seconds.back());
+      std::fflush(stderr);
+    }
+    std::fputc('\n', stderr);
+  }
+  print_results(f, *engine, tests);
   const std::string profile = engine->profile_report();
-  if (!profile.empty()) std::printf("\nGPU time of one decode step by kernel (VKMIND_PROFILE=1):\n%s", profile.c_str());
+  if (!profile.empty() && f.output == "md") {
+    std::printf("\nGPU time of the last step by kernel (VKMIND_PROFILE=1):\n%s", profile.c_str());
+  }
+  finish(*engine, f.model);
 }
 
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
   auto f = std::make_shared<BenchFlags>();
-  auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed (tokens/s)");
-  add_model_flags(*cmd, f->model);
-  cmd->add_option("--prompt-tokens,-p", f->prompt_tokens, "Prompt length for the prefill test")->check(CLI::Range(1u, 65536u));
-  cmd->add_option("--gen-tokens,-n", f->gen_tokens, "Tokens generated for the decode test")->check(CLI::Range(2, 65536));
-  cmd->add_option("--repetitions,-r", f->repetitions, "Measured runs (after one warm-up)")->check(CLI::Range(1, 100));
+  auto* cmd = app.add_subcommand("bench", "Measure prefill and decode speed (tokens/s), as llama-bench does");
+  add_model_flags(*cmd, f->model, false);
+  cmd->add_option("--n-prompt,-p", f->prompt_tokens, "Prompt lengths of the pp tests, comma-separated (0: none)")
+      ->delimiter(',')
+      ->check(integer_in(0, 1 << 20));
+  cmd->add_option("--n-gen,-n", f->gen_tokens, "Generated tokens of the tg tests, comma-separated (0: none)")
+      ->delimiter(',')
+      ->check(integer_in(0, 1 << 20));
+  cmd->add_option("--n-depth,-d", f->depths, "Tokens already in the cache before each test, comma-separated")
+      ->delimiter(',')
+      ->check(integer_in(0, 1 << 20));
+  cmd->add_option("--repetitions,-r", f->repetitions, "Measured runs of each test (after one warm-up)")
+      ->check(integer_in(1, 1000));
+  cmd->add_option("--output,-o", f->output, "Output format")->check(CLI::IsMember({"md", "json", "csv"}));
   cmd->callback([f] { run(*f); });
 }
 

@@ -7,7 +7,6 @@
 #include "runtime/vk/device.h"
 #include "runtime/vk/instance.h"
 #include "tools/commands.h"
-#include "tools/exit_code.h"
 
 namespace vkmind::cli {
 
@@ -24,13 +23,8 @@ void run_info(const InfoOptions& opts) {
     return;
   }
   vk::Instance instance(vk::InstanceOptions{});
-  VkPhysicalDevice selected = VK_NULL_HANDLE;
-  try {
-    selected = vk::select_physical_device(instance, opts.device);
-  } catch (const vk::NoSuchDevice& e) {
-    std::fprintf(stderr, "vkmind: %s", e.what());
-    throw ExitCode{kExitUsage};
-  }
+  // An unknown device reaches main() as NoSuchDevice: the list, status 2.
+  const VkPhysicalDevice selected = vk::select_physical_device(instance, opts.device);
   auto devices = instance.physical_devices();
   for (size_t i = 0; i < devices.size(); ++i) {
     vk::DeviceReport report = vk::query_device_report(devices[i]);

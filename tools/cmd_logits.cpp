@@ -45,10 +45,12 @@ void run(LogitsFlags& f) {
     std::ofstream out(f.out, std::ios::binary);
     out.write(reinterpret_cast<const char*>(logits.data()), std::streamsize(logits.size() * 4));
     if (!out) throw std::runtime_error("cannot write " + f.out);
+    finish(*engine, f.model);
     return;
   }
   for (size_t i = 0; i < logits.size(); ++i) std::printf("%s%.6f", i ? " " : "", logits[i]);
   std::printf("\n");
+  finish(*engine, f.model);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
+#include "tools/exit_code.h"
 
 namespace vkmind::cli {
 
@@ -19,13 +20,21 @@ struct PerplexityFlags {
 };
 
 void run(PerplexityFlags& f) {
-  std::ifstream in(f.file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + f.file);
-  std::string text{std::istreambuf_iterator<char>(in), {}};
+  if (f.model.engine.context == 1) {
+    // A window's first token has no context: one token per window scores nothing.
+    std::fprintf(stderr, "vkmind perplexity: --ctx 1 cannot score a token (each window's first token has no "
+                         "context): use --ctx 2 or more\n");
+    throw ExitCode{kExitUsage};
+  }
+  if (f.file.empty()) {
+    if (!stdin_is_piped()) throw CLI::RequiredError("--file (or text piped to standard input)");
+    f.file = "-";
+  }
+  const std::string text = read_text_source(f.file);
   auto engine = open_engine(f.model);
-  auto tokens = engine->tokenize(text, true, false);
+  auto tokens = engine->tokenize(text, engine->default_add_bos(), false);
   if (tokens.size() < 2) throw std::runtime_error(f.file + ": fewer than 2 tokens, nothing to score");
-  std::fprintf(stderr, "perplexity: %zu tokens, windows of %u\n", tokens.size(), engine->context_length());
+  std::fprintf(stderr, "perplexity: %zu tokens, windows of %u\n", tokens.size(), engine->token_capacity());
   auto nll = engine->token_nll(tokens, [](size_t done, size_t total) {
     const int width = 40;
     const int filled = int(double(done) / double(total) * width);
@@ -36,14 +45,16 @@ void run(PerplexityFlags& f) {
   std::fputc('\n', stderr);
   double sum = 0;
   size_t scored = 0;
-  const size_t window = engine->context_length();
+  const size_t window = engine->token_capacity();
   for (size_t i = 0; i < nll.size(); ++i) {
     if (i % window == 0) continue;  // the first token of a window has no context
     sum += nll[i];
     ++scored;
   }
+  if (scored == 0) throw std::runtime_error(f.file + ": no token could be scored");
   std::printf("perplexity: %.4f over %zu tokens (mean NLL %.5f nats)\n", std::exp(sum / double(scored)), scored,
               sum / double(scored));
+  finish(*engine, f.model);
 }
 
 }  // namespace
@@ -52,7 +63,8 @@ void add_perplexity_command(CLI::App& app) {
   auto f = std::make_shared<PerplexityFlags>();
   auto* cmd = app.add_subcommand("perplexity", "Perplexity of a text file");
   add_model_flags(*cmd, f->model);
-  cmd->add_option("--file,-f", f->file, "Text file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--file,-f", f->file, "Text file ('-' or absent with a pipe: standard input)")
+      ->check(CLI::ExistingFile | CLI::IsMember({"-"}));
   cmd->callback([f] { run(*f); });
 }
 

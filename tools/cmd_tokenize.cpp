@@ -7,6 +7,7 @@
 
 #include "model/tokenizer/tokenizer.h"
 #include "tools/commands.h"
+#include "tools/engine_flags.h"
 
 namespace vkmind::cli {
 
@@ -15,6 +16,7 @@ namespace {
 struct TokenizeOptions {
   std::string model;
   std::string prompt;
+  std::string file;
   bool pieces = false;
   bool no_special = false;
   bool no_bos = false;
@@ -43,11 +45,17 @@ std::string printable(const std::string& s) {
   return out;
 }
 
-void run_tokenize(const TokenizeOptions& opts) {
+void run_tokenize(TokenizeOptions& opts) {
+  if (!opts.file.empty()) {
+    opts.prompt = read_text_source(opts.file);
+  } else if (opts.prompt.empty() && stdin_is_piped()) {
+    opts.prompt = read_text_source("-");
+  }
   auto tok = tok::load_tokenizer(opts.model);
   for (const auto& w : tok->warnings()) std::fprintf(stderr, "vkmind: warning: %s\n", w.c_str());
   const bool add_bos = tok->add_bos_by_default() && !opts.no_bos;
-  const auto ids = tok->encode(opts.prompt, add_bos, !opts.no_special);
+  auto ids = tok->encode(opts.prompt, add_bos, !opts.no_special);
+  if (tok->add_eos_by_default() && tok->eos_id()) ids.push_back(*tok->eos_id());
   if (opts.pieces) {
     // One token per line: id, the stored piece, and the text it stands for.
     for (int32_t id : ids) {
@@ -64,8 +72,11 @@ void run_tokenize(const TokenizeOptions& opts) {
 void add_tokenize_command(CLI::App& app) {
   auto opts = std::make_shared<TokenizeOptions>();
   auto* cmd = app.add_subcommand("tokenize", "Print the token ids of a text");
-  cmd->add_option("-m,--model", opts->model, "A .gguf file or a Hugging Face folder with tokenizer.json")->required();
-  cmd->add_option("-p,--prompt", opts->prompt, "The text to tokenize")->required();
+  cmd->add_option("-m,--model", opts->model, "A .gguf file or a Hugging Face folder with tokenizer.json")
+      ->required()
+      ->check(CLI::ExistingPath);
+  auto* prompt = cmd->add_option("-p,--prompt", opts->prompt, "The text to tokenize (none: -f or piped stdin)");
+  cmd->add_option("-f,--file", opts->file, "Read the text from a file ('-': standard input)")->excludes(prompt);
   cmd->add_flag("--pieces", opts->pieces, "One token per line: id, vocabulary piece, decoded text");
   cmd->add_flag("--no-special", opts->no_special, "Tokenize special-token text such as <|im_start|> as plain text");
   cmd->add_flag("--no-bos", opts->no_bos, "Do not prepend BOS even where the model adds it by default");

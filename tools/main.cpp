@@ -1,15 +1,44 @@
 // vkmind: the command-line front end. Subcommands are registered from their
-// own files; errors surface here as one line on stderr and a non-zero status.
+// own files; errors surface here as one line on stderr and a status:
+// 0 success, 1 a failure while running, 2 a usage error (bad flag or value,
+// unknown subcommand or device), 130 interrupted by Ctrl-C.
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
+#include "runtime/vk/device.h"
 #include "tools/commands.h"
 #include "tools/exit_code.h"
+
+#ifndef VKMIND_VERSION
+#define VKMIND_VERSION "unknown"
+#endif
+
+namespace {
+
+// CLI11 would say "A subcommand is required" for `vkmind foo`: name it instead.
+bool unknown_subcommand(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->check_name(argv[1])) return false;
+  }
+  std::string names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  }
+  std::fprintf(stderr, "vkmind: unknown subcommand '%s' (subcommands: %s; --help for more)\n", argv[1], names.c_str());
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"vkmind: LLM inference on any Vulkan device"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
+  app.set_version_flag("--version", std::string("vkmind ") + VKMIND_VERSION);
+  // Inherited by every subcommand: --help shows each option's default.
+  app.option_defaults()->always_capture_default();
   vkmind::cli::add_info_command(app);
   vkmind::cli::add_tokenize_command(app);
   vkmind::cli::add_run_command(app);
@@ -17,12 +46,17 @@ int main(int argc, char** argv) {
   vkmind::cli::add_bench_command(app);
   vkmind::cli::add_chat_command(app);
   vkmind::cli::add_perplexity_command(app);
+  if (unknown_subcommand(app, argc, argv)) return vkmind::cli::kExitUsage;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int status = app.exit(e);  // prints help, the version, or the error
+    return status == 0 ? 0 : vkmind::cli::kExitUsage;
   } catch (const vkmind::cli::ExitCode& e) {
     return e.status;
+  } catch (const vkmind::vk::NoSuchDevice& e) {
+    std::fprintf(stderr, "vkmind: %s", e.what());
+    return vkmind::cli::kExitUsage;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vkmind: error: %s\n", e.what());
     return 1;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,6 +26,10 @@ struct EngineOptions {
   uint32_t kv_blocks = 0;       // 0: enough for one sequence of `context` tokens
   uint32_t prefill_chunk = 512; // tokens per prefill step
   bool validation = false;      // Khronos validation layer
+  bool print_validation = false;  // also print each validation message to stderr as it comes
+  // A template name (chatml, qwen3, minimind, llama2, llama3) or the Jinja
+  // text of one; empty: the template that came with the model.
+  std::string chat_template;
 };
 
 struct ChatMessage {
@@ -36,17 +41,21 @@ struct GenerateOptions {
   SamplingParams sampling;
   int32_t max_tokens = 256;
   std::vector<std::string> stop;  // stop strings (not included in the output)
-  bool add_bos = true;
+  std::optional<bool> add_bos;    // nullopt: what the model says (GGUF add_bos_token, tokenizer_config.json)
+  std::optional<bool> add_eos;    // nullopt: what the model says (add_eos_token; almost always false)
   bool parse_special = true;      // special tokens in the prompt text are recognised
   bool ignore_eos = false;        // keep going past end-of-sequence tokens (benchmarks)
 };
 
 struct GenerationStats {
-  uint32_t prompt_tokens = 0;
+  uint32_t prompt_tokens = 0;         // the whole prompt, cached part included
+  uint32_t cached_prompt_tokens = 0;  // of those, reused from the KV cache (not computed)
   uint32_t generated_tokens = 0;
+  uint64_t seed = 0;                  // the sampler's seed, to repeat the run
   double time_to_first_token_ms = 0;
-  double prefill_tokens_per_s = 0;
-  double decode_tokens_per_s = 0;
+  double prefill_tokens_per_s = 0;    // tokens computed (not cached) per second of prefill compute
+  double decode_tokens_per_s = 0;     // 0 when no decode step ran
+  double setup_ms = 0;                // one-time graph recording in this call, not in the rates
   std::string stop_reason;  // "eos", "stop string", "max tokens", "context full", "cancelled"
 };
 
@@ -69,6 +78,8 @@ class Engine {
   // one conversation reuse the KV cache of the earlier ones.
   virtual GenerationStats chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
                                const TextCallback& on_text) = 0;
+  // The tokens chat() would feed for these messages (template rendered).
+  virtual std::vector<int32_t> chat_tokens(const std::vector<ChatMessage>& messages) const = 0;
   // Forgets the conversation (frees its KV cache blocks).
   virtual void reset() = 0;
   // Logits of the last position after running `tokens` from an empty cache.
@@ -81,11 +92,26 @@ class Engine {
   virtual std::vector<int32_t> tokenize(const std::string& text, bool add_bos, bool parse_special) const = 0;
   virtual std::string detokenize(std::span<const int32_t> tokens) const = 0;
   virtual uint32_t context_length() const = 0;
+  // Tokens one sequence can hold: the context, or less when the KV cache
+  // has fewer blocks (--kv-blocks). Prompt + generated tokens stop there.
+  virtual uint32_t token_capacity() const = 0;
+  virtual bool default_add_bos() const = 0;
+  virtual std::string chat_template_name() const = 0;
+  virtual double load_ms() const = 0;  // opening: parse, upload, pipelines, decode graph
   virtual uint32_t vocab_size() const = 0;
   virtual std::string description() const = 0;  // model and device, one line
+  virtual std::string architecture() const = 0;  // "llama", "qwen3", "minimind", ...
+  virtual std::string device_name() const = 0;
+  virtual uint64_t parameter_count() const = 0;
+  virtual uint64_t model_bytes() const = 0;  // the stored weights, as in the file
   // GPU time per kernel of the last step, summed by kernel, one line each
   // (needs VKMIND_PROFILE=1; empty otherwise).
   virtual std::string profile_report() const = 0;
+  // llama-bench's tests: seconds to process `tokens` synthetic ids in one
+  // prefill (pp) or one at a time (tg), after `depth` tokens (not timed) in
+  // an emptied cache. Throws vkmind::Error when depth + tokens does not fit.
+  virtual double time_prefill(uint32_t tokens, uint32_t depth) = 0;
+  virtual double time_decode(uint32_t tokens, uint32_t depth) = 0;
   // Messages of the Khronos validation layer so far (EngineOptions::validation), cleared.
   virtual std::vector<std::string> take_validation_messages() = 0;
 };

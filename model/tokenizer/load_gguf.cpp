@@ -89,6 +89,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_from_gguf(const gguf::File& f) {
     if (v.scores.empty()) throw FormatError(f.path(), "missing key tokenizer.ggml.scores (needed by a SentencePiece vocabulary)");
     // llama.cpp's defaults for SentencePiece vocabularies.
     v.add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(true);
+    v.add_eos = f.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
     const bool prefix = f.get_bool("tokenizer.ggml.add_space_prefix").value_or(true);
     return std::make_unique<SentencePieceBpe>(std::move(v), prefix, std::move(warnings));
   }
@@ -96,6 +97,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_from_gguf(const gguf::File& f) {
   if (*model == "gpt2") {
     Vocab v = read_vocab(f, warnings);
     v.add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(false);
+    v.add_eos = f.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
     const std::string pre = f.get_string("tokenizer.ggml.pre").value_or("default");
     auto preset = pre_tokenizer_preset(pre);
     if (!preset) {

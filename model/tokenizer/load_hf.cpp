@@ -188,6 +188,7 @@ std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
     lookup("eos_token", v.eos);
     lookup("unk_token", v.unk);
     if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean()) v.add_bos = cfg["add_bos_token"].get<bool>();
+    if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean()) v.add_eos = cfg["add_eos_token"].get<bool>();
     if (cfg.contains("chat_template")) {
       const json& t = cfg["chat_template"];
       if (t.is_string()) {

@@ -56,6 +56,7 @@ class Tokenizer {
   std::optional<int32_t> bos_id() const { return vocab_.bos; }
   std::optional<int32_t> eos_id() const { return vocab_.eos; }
   bool add_bos_by_default() const { return vocab_.add_bos; }
+  bool add_eos_by_default() const { return vocab_.add_eos; }
   const std::string& chat_template() const { return vocab_.chat_template; }
   const std::string& source() const { return vocab_.source; }
 

@@ -32,6 +32,7 @@ struct Vocab {
 
   std::optional<int32_t> bos, eos, unk;
   bool add_bos = false;       // what "add BOS" means when the caller asks for the default
+  bool add_eos = false;       // whether a prompt ends with EOS by default (rare: embedding models)
   std::string chat_template;  // raw Jinja text, "" when none shipped
 
   int32_t size() const { return static_cast<int32_t>(pieces.size()); }

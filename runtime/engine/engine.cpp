@@ -32,28 +32,41 @@ constexpr SeqId kMainSequence = 0;
 class EngineImpl final : public Engine {
  public:
   EngineImpl(const std::string& path, const EngineOptions& options) {
+    const auto start = Clock::now();
     model_ = Model::open(path);
     tokenizer_ = tok::load_tokenizer(path);
     for (const auto& w : tokenizer_->warnings()) std::fprintf(stderr, "vkmind: warning: %s\n", w.c_str());
-    auto detected = tok::detect_chat_template(tokenizer_->chat_template());
-    chat_template_ = detected.tmpl;
-    template_warning_ = detected.warning;
-    ctx_ = std::make_unique<vk::Context>(vk::ContextOptions{options.device, options.validation});
+    check_vocabularies(path);
+    choose_chat_template(options.chat_template);
+    ctx_ = std::make_unique<vk::Context>(vk::ContextOptions{options.device, options.validation, options.print_validation});
 
     RunnerOptions runner;
-    const uint32_t model_context = model_->desc().context_length;
+    const ModelDesc& d = model_->desc();
+    const uint32_t model_context = d.context_length;
     runner.context = options.context ? options.context : std::min<uint32_t>(model_context ? model_context : 4096, 4096);
+    if (model_context && runner.context > model_context && d.rope.scaling != RopeScalingType::YaRN) {
+      std::fprintf(stderr,
+                   "vkmind: warning: a context of %u tokens exceeds the %u the model was trained for, and it "
+                   "configures no RoPE scaling (YaRN): expect output past %u tokens to degrade\n",
+                   runner.context, model_context, model_context);
+    }
     runner.kv_type = options.kv_type;
     runner.kv_block_size = options.kv_block_size;
     runner.kv_blocks = options.kv_blocks;
     runner.prefill_chunk = options.prefill_chunk;
     runner_ = std::make_unique<ModelRunner>(*ctx_, *model_, runner);
+    runner_->take_setup_ms();
+    load_ms_ = ms_since(start);
   }
 
   GenerationStats generate(const std::string& prompt, const GenerateOptions& options,
                            const TextCallback& on_text) override {
     reset();
-    auto tokens = tokenize(prompt, options.add_bos, options.parse_special);
+    auto tokens = tokenize(prompt, options.add_bos.value_or(tokenizer_->add_bos_by_default()), options.parse_special);
+    if (options.add_eos.value_or(tokenizer_->add_eos_by_default()) && tokenizer_->eos_id()) {
+      tokens.push_back(*tokenizer_->eos_id());
+    }
+    check_tokens(tokens);
     return run_text(tokens, options, on_text);
   }
 
@@ -64,17 +77,22 @@ class EngineImpl final : public Engine {
     return run(std::vector<int32_t>(prompt.begin(), prompt.end()), options, on_token);
   }
 
+  std::vector<int32_t> chat_tokens(const std::vector<ChatMessage>& messages) const override {
+    std::vector<tok::ChatMessage> turns;
+    for (const auto& m : messages) turns.push_back({m.role, m.content});
+    std::string text = tok::render_chat(chat_template_, turns, tok::ChatOptions{});
+    // The rendered text carries BOS itself where the family wants one.
+    return tokenizer_->encode(text, false, true);
+  }
+
   GenerationStats chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
                        const TextCallback& on_text) override {
     if (!template_warning_.empty()) {
       std::fprintf(stderr, "vkmind: warning: %s\n", template_warning_.c_str());
       template_warning_.clear();
     }
-    std::vector<tok::ChatMessage> turns;
-    for (const auto& m : messages) turns.push_back({m.role, m.content});
-    std::string text = tok::render_chat(chat_template_, turns, tok::ChatOptions{});
-    // The rendered text carries BOS itself where the family wants one.
-    auto tokens = tokenizer_->encode(text, false, true);
+    auto tokens = chat_tokens(messages);
+    check_tokens(tokens);
     return run_text(tokens, options, on_text);
   }
 
@@ -97,7 +115,7 @@ class EngineImpl final : public Engine {
                                 const std::function<void(size_t, size_t)>& progress) override {
     check_tokens(tokens);
     std::vector<double> nll(tokens.size(), 0.0);
-    const size_t window = context_length();
+    const size_t window = token_capacity();
     const uint32_t vocab = vocab_size();
     for (size_t start = 0; start + 1 < tokens.size(); start += window) {
       reset();
@@ -122,10 +140,25 @@ class EngineImpl final : public Engine {
   }
   std::string detokenize(std::span<const int32_t> tokens) const override { return tokenizer_->decode(tokens); }
   uint32_t context_length() const override { return runner_->context(); }
+  uint32_t token_capacity() const override { return runner_->token_capacity(); }
+  bool default_add_bos() const override { return tokenizer_->add_bos_by_default(); }
+  std::string chat_template_name() const override { return chat_template_.name(); }
+  double load_ms() const override { return load_ms_; }
+
+  double time_prefill(uint32_t tokens, uint32_t depth) override { return time_forward(tokens, depth, tokens); }
+  double time_decode(uint32_t tokens, uint32_t depth) override { return time_forward(tokens, depth, 1); }
   uint32_t vocab_size() const override { return runner_->vocab_size(); }
   std::string description() const override {
     return model_->desc().architecture + " " + std::to_string(model_->desc().n_layers) + " layers, " +
            std::to_string(model_->desc().hidden) + " hidden on " + ctx_->device().report().name;
+  }
+  std::string architecture() const override { return model_->desc().architecture; }
+  std::string device_name() const override { return ctx_->device().report().name; }
+  uint64_t parameter_count() const override { return model_->parameter_count(); }
+  uint64_t model_bytes() const override {
+    uint64_t bytes = 0;
+    for (const auto& t : model_->stored_tensors()) bytes += t.data.size();
+    return bytes;
   }
   std::string profile_report() const override {
     std::map<std::string, std::pair<double, int>> by_kernel;
@@ -151,6 +184,42 @@ class EngineImpl final : public Engine {
   std::vector<std::string> take_validation_messages() override { return ctx_->instance().take_validation_messages(); }
 
  private:
+  // The tokenizer may be smaller than the embedding (vocabularies padded to
+  // a multiple of 64 or 128), never larger: its ids would index past the table.
+  void check_vocabularies(const std::string& path) const {
+    const int64_t tokenizer_vocab = tokenizer_->vocab_size(), rows = model_->desc().vocab;
+    if (tokenizer_vocab > rows) {
+      throw Error(path + ": the tokenizer has " + std::to_string(tokenizer_vocab) + " tokens but the token embedding (" +
+                  "token_embd) has " + std::to_string(rows) + " rows: ids " + std::to_string(rows) + ".." +
+                  std::to_string(tokenizer_vocab - 1) + " would be out of range (tokenizer and weights of different models?)");
+    }
+    if (tokenizer_vocab < rows) {
+      std::fprintf(stderr,
+                   "vkmind: warning: the tokenizer has %lld tokens, the model's vocabulary %lld (padded): ids from "
+                   "%lld on are never produced by the tokenizer and decode to nothing\n",
+                   (long long)tokenizer_vocab, (long long)rows, (long long)tokenizer_vocab);
+    }
+  }
+
+  void choose_chat_template(const std::string& wanted) {
+    if (wanted.empty()) {
+      auto detected = tok::detect_chat_template(tokenizer_->chat_template());
+      chat_template_ = detected.tmpl;
+      template_warning_ = detected.warning;
+      return;
+    }
+    if (auto named = tok::chat_template_by_name(wanted)) {
+      chat_template_ = *named;
+    } else {
+      auto detected = tok::detect_chat_template(wanted);
+      if (!detected.warning.empty()) {
+        throw Error("chat template: not one of " + tok::chat_template_names() +
+                    ", and not a template of one of those families: " + detected.warning);
+      }
+      chat_template_ = detected.tmpl;
+    }
+  }
+
   void check_tokens(std::span<const int32_t> tokens) const {
     for (int32_t t : tokens) {
       if (t < 0 || uint32_t(t) >= vocab_size()) {
@@ -162,10 +231,42 @@ class EngineImpl final : public Engine {
 
   void check_fits(size_t n) const {
     if (n == 0) throw Error("the prompt is empty (no tokens): give a prompt or allow BOS");
-    if (n >= context_length()) {
-      throw Error("the prompt has " + std::to_string(n) + " tokens, which does not fit the context of " +
-                  std::to_string(context_length()) + " tokens (--ctx)");
+    if (n >= token_capacity()) {
+      const bool by_blocks = token_capacity() < context_length();
+      throw Error("the prompt has " + std::to_string(n) + " tokens, which does not fit " +
+                  (by_blocks ? "the KV cache of " + std::to_string(token_capacity()) + " tokens (--kv-blocks)"
+                             : "the context of " + std::to_string(context_length()) + " tokens (--ctx)") +
+                  ": room is needed for at least one generated token");
     }
+  }
+
+  // Seconds to feed `tokens` synthetic ids, `step` per forward, after `depth`
+  // untimed ones; graph recording (first use of a shape) is not counted.
+  double time_forward(uint32_t tokens, uint32_t depth, uint32_t step) {
+    const auto ids = bench_ids(tokens, depth);
+    if (depth) runner_->forward(kMainSequence, std::span(ids).first(depth));
+    runner_->take_setup_ms();
+    const auto start = Clock::now();
+    for (uint32_t i = depth; i < depth + tokens; i += step) {
+      runner_->forward(kMainSequence, std::span(ids).subspan(i, std::min(step, depth + tokens - i)));
+    }
+    const double ms = ms_since(start) - runner_->take_setup_ms();
+    reset();
+    return ms / 1000.0;
+  }
+
+  std::vector<int32_t> bench_ids(uint32_t tokens, uint32_t depth) {
+    if (tokens == 0) throw Error("a benchmark needs at least one token");
+    if (uint64_t(depth) + tokens > token_capacity()) {
+      throw Error("depth " + std::to_string(depth) + " + " + std::to_string(tokens) + " tokens exceeds the " +
+                  std::to_string(token_capacity()) + " tokens the cache holds (--ctx)");
+    }
+    reset();
+    // Ids from the middle of the vocabulary: ordinary tokens, never control ones.
+    const uint32_t vocab = vocab_size(), span = std::max(1u, vocab / 2);
+    std::vector<int32_t> ids(size_t(depth) + tokens);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = int32_t(vocab / 4 + (i * 7919) % span);
+    return ids;
   }
 
   // Streams text: tokens become UTF-8 pieces, stop strings end the turn.
@@ -201,6 +302,7 @@ class EngineImpl final : public Engine {
   // turn), then samples until a stop condition.
   GenerationStats run(const std::vector<int32_t>& tokens, const GenerateOptions& options,
                       const std::function<bool(int32_t)>& on_token) {
+    if (const std::string bad = check_sampling_params(options.sampling); !bad.empty()) throw Error(bad);
     check_fits(tokens.size());
     size_t shared = 0;
     while (shared < cached_.size() && shared < tokens.size() && cached_[shared] == tokens[shared]) ++shared;
@@ -210,17 +312,25 @@ class EngineImpl final : public Engine {
 
     GenerationStats stats;
     stats.prompt_tokens = uint32_t(tokens.size());
+    stats.cached_prompt_tokens = uint32_t(shared);
+    stats.seed = options.sampling.seed;
     Sampler sampler(options.sampling);
     std::vector<int32_t> history = tokens;
 
+    runner_->take_setup_ms();
     const auto start = Clock::now();
     std::span<const int32_t> fresh(tokens.data() + shared, tokens.size() - shared);
     std::span<const float> logits = runner_->forward(kMainSequence, fresh);
     cached_ = tokens;
     stats.time_to_first_token_ms = ms_since(start);
-    stats.prefill_tokens_per_s = double(fresh.size()) / (stats.time_to_first_token_ms / 1000.0);
+    const double prefill_setup = runner_->take_setup_ms();
+    stats.setup_ms = prefill_setup;
+    stats.prefill_tokens_per_s =
+        double(fresh.size()) / (std::max(1e-3, stats.time_to_first_token_ms - prefill_setup) / 1000.0);
 
-    const auto decode_start = Clock::now();
+    // The decode rate spans first to last generated token: one decode step
+    // (forward + sample) per interval.
+    Clock::time_point first_token, last_token;
     const auto eos = tokenizer_->eos_id();
     while (true) {
       if (options.max_tokens >= 0 && stats.generated_tokens >= uint32_t(options.max_tokens)) {
@@ -232,20 +342,23 @@ class EngineImpl final : public Engine {
         stats.stop_reason = "eos";
         break;
       }
-      ++stats.generated_tokens;
+      last_token = Clock::now();
+      if (stats.generated_tokens++ == 0) first_token = last_token;
       history.push_back(next);
       if (!on_token(next)) {
         stats.stop_reason = "cancelled";
         break;
       }
-      if (cached_.size() + 1 >= context_length()) {
+      if (cached_.size() + 1 >= token_capacity()) {
         stats.stop_reason = "context full";
         break;
       }
       logits = runner_->forward(kMainSequence, std::span<const int32_t>(&next, 1));
       cached_.push_back(next);
     }
-    const double decode_ms = ms_since(decode_start);
+    const double decode_setup = runner_->take_setup_ms();
+    stats.setup_ms += decode_setup;
+    const double decode_ms = std::chrono::duration<double, std::milli>(last_token - first_token).count() - decode_setup;
     if (stats.generated_tokens > 1 && decode_ms > 0) {
       stats.decode_tokens_per_s = double(stats.generated_tokens - 1) / (decode_ms / 1000.0);
     }
@@ -266,6 +379,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<vk::Context> ctx_;
   std::unique_ptr<ModelRunner> runner_;
   std::vector<int32_t> cached_;  // tokens held in the KV cache of the main sequence
+  double load_ms_ = 0;
 };
 
 }  // namespace

@@ -14,8 +14,10 @@
 #include "runtime/engine/model_runner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "model/model_desc.h"
 #include "runtime/engine/device_weights.h"
@@ -76,6 +78,7 @@ struct ModelRunner::Impl {
   std::map<std::pair<uint32_t, uint32_t>, std::unique_ptr<graph::Graph>> graphs;  // (tokens, logit rows)
   std::vector<float> result;
   graph::Graph* last_graph = nullptr;
+  double setup_ms = 0;  // spent recording graphs (first use of a step shape)
 
   Impl(vk::Context& c, const Model& model, const RunnerOptions& o)
       : ctx(c),
@@ -97,6 +100,7 @@ struct ModelRunner::Impl {
     if (o.kv_block_size != 8 && o.kv_block_size != 16 && o.kv_block_size != 32) {
       throw Error("KV block size " + std::to_string(o.kv_block_size) + " is not one of 8, 16, 32");
     }
+    check_kv_fits();
     for (uint32_t l = 0; l < d.n_layers; ++l) {
       k_pools.push_back(kv_arena.allocate(kv.pool_bytes(num_blocks)));
       v_pools.push_back(kv_arena.allocate(kv.pool_bytes(num_blocks)));
@@ -151,6 +155,49 @@ struct ModelRunner::Impl {
       pair_out = act_arena.allocate(pairs * d.hidden * 4);
     }
     picked = act_arena.allocate(uint64_t(kMaxLogitRows) * d.hidden * 4);
+    // Every generation decodes: record its graph now, with the load, so that
+    // no decode step pays for it.
+    graph_for(1, 1);
+  }
+
+  // The KV pools are known before anything is allocated for them: refuse a
+  // context the device cannot hold with the context that would fit, instead
+  // of a failed allocation or binding deep inside the graph.
+  void check_kv_fits() const {
+    const vk::DeviceReport& dev = ctx.device().report();
+    const uint64_t block_bytes = kv.pool_bytes(1);
+    uint64_t max_blocks = dev.max_storage_buffer_range / block_bytes;  // one pool is bound whole
+    std::string limit = "one layer's K or V pool is bound as one buffer of at most " +
+                        std::to_string(dev.max_storage_buffer_range >> 20) + " MiB";
+    if (dev.max_memory_allocation_size && dev.max_memory_allocation_size / block_bytes < max_blocks) {
+      max_blocks = dev.max_memory_allocation_size / block_bytes;
+      limit = "one allocation is at most " + std::to_string(dev.max_memory_allocation_size >> 20) + " MiB";
+    }
+    uint64_t heap = 0;
+    for (const auto& h : dev.heaps) {
+      if (h.device_local) heap = std::max(heap, h.size);
+    }
+    // Room for activations, attention plans and the driver besides weights and KV.
+    const uint64_t reserve = weight_arena.bytes_allocated() + (uint64_t(256) << 20);
+    if (heap) {
+      const uint64_t by_memory = heap > reserve ? (heap - reserve) / (2 * uint64_t(d.n_layers) * block_bytes) : 0;
+      if (by_memory < max_blocks) {
+        max_blocks = by_memory;
+        limit = "the device has " + std::to_string(heap >> 20) + " MiB, " +
+                std::to_string(weight_arena.bytes_allocated() >> 20) + " MiB of them for the weights";
+      }
+    }
+    if (num_blocks <= max_blocks) return;
+    const uint64_t need_mib = (2 * uint64_t(d.n_layers) * num_blocks * block_bytes) >> 20;
+    const uint64_t fits = std::min<uint64_t>(max_blocks * opt.kv_block_size, UINT32_MAX);
+    if (opt.kv_blocks) {
+      throw Error("--kv-blocks " + std::to_string(num_blocks) + " needs " + std::to_string(need_mib) +
+                  " MiB of KV cache, which does not fit this device (" + limit + "): at most " +
+                  std::to_string(max_blocks) + " blocks fit");
+    }
+    throw Error("a context of " + std::to_string(opt.context) + " tokens needs " + std::to_string(need_mib) +
+                " MiB of KV cache, which does not fit this device (" + limit + "): a context of at most " +
+                std::to_string(fits) + " tokens fits (--ctx " + std::to_string(fits) + ", or --kv-type f16)");
   }
 
   // A column band of the fused QKV rows, bound from its first float onwards.
@@ -235,7 +282,11 @@ struct ModelRunner::Impl {
 
   graph::Graph& graph_for(uint32_t T, uint32_t R) {
     auto& g = graphs[{T, R}];
-    if (!g) g = build(T, R);
+    if (!g) {
+      const auto begin = std::chrono::steady_clock::now();
+      g = build(T, R);
+      setup_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
+    }
     return *g;
   }
 
@@ -305,6 +356,10 @@ uint32_t ModelRunner::sequence_length(SeqId seq) const {
 void ModelRunner::truncate(SeqId seq, uint32_t length) { impl_->blocks.truncate(seq, length); }
 void ModelRunner::release(SeqId seq) { impl_->blocks.release(seq); }
 uint32_t ModelRunner::context() const { return impl_->opt.context; }
+uint32_t ModelRunner::token_capacity() const {
+  return uint32_t(std::min<uint64_t>(impl_->opt.context, uint64_t(impl_->num_blocks) * impl_->opt.kv_block_size));
+}
+double ModelRunner::take_setup_ms() { return std::exchange(impl_->setup_ms, 0.0); }
 uint32_t ModelRunner::vocab_size() const { return impl_->d.vocab; }
 KvStats ModelRunner::kv_stats() const { return impl_->blocks.stats(); }
 std::vector<graph::NodeTiming> ModelRunner::last_step_timings() const {

@@ -44,6 +44,11 @@ class ModelRunner {
   void release(SeqId seq);
 
   uint32_t context() const;
+  // Tokens one sequence can hold: the context, or the KV pool if smaller.
+  uint32_t token_capacity() const;
+  // Milliseconds spent recording graphs since the last call (one-time set-up
+  // of a step shape, which callers keep out of their throughput figures).
+  double take_setup_ms();
   uint32_t vocab_size() const;
   KvStats kv_stats() const;
   // GPU time per node of the last step (empty unless VKMIND_PROFILE=1).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <unordered_map>
 
 namespace vkmind {
@@ -18,6 +19,24 @@ uint64_t splitmix64(uint64_t& state) {
 }
 
 }  // namespace
+
+std::string check_sampling_params(const SamplingParams& p) {
+  auto in = [](double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; };
+  auto bad = [](const char* name, double v, const char* range) {
+    char line[160];
+    std::snprintf(line, sizeof line, "%s %g is out of range: %s", name, v, range);
+    return std::string(line);
+  };
+  if (!in(p.temperature, 0, 100)) return bad("temperature", p.temperature, "0 (greedy) to 100");
+  if (p.top_k < 0) return bad("top_k", p.top_k, "0 (off) or more");
+  if (!in(p.top_p, 0, 1)) return bad("top_p", p.top_p, "0 to 1 (1: off)");
+  if (!in(p.min_p, 0, 1)) return bad("min_p", p.min_p, "0 (off) to 1");
+  if (!in(p.repeat_penalty, 1e-6, 100)) return bad("repeat_penalty", p.repeat_penalty, "above 0, at most 100 (1: off)");
+  if (!in(p.frequency_penalty, -2, 2)) return bad("frequency_penalty", p.frequency_penalty, "-2 to 2 (0: off)");
+  if (!in(p.presence_penalty, -2, 2)) return bad("presence_penalty", p.presence_penalty, "-2 to 2 (0: off)");
+  if (p.penalty_last_n < -1) return bad("penalty_last_n", p.penalty_last_n, "-1 (all history), 0 (off) or more");
+  return "";
+}
 
 int32_t argmax(std::span<const float> logits) {
   int32_t best = 0;

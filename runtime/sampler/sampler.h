@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace vkmind {
@@ -20,6 +21,10 @@ struct SamplingParams {
   int32_t penalty_last_n = 64;   // how much history the penalties see
   uint64_t seed = 0;
 };
+
+// "" when every field is in range, else one line naming the first bad field
+// and its range (NaN and infinities are out of every range).
+std::string check_sampling_params(const SamplingParams& params);
 
 class Sampler {
  public:

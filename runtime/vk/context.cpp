@@ -14,7 +14,7 @@ bool validation_from_env() {
 }  // namespace
 
 Context::Context(const ContextOptions& options) {
-  instance_ = std::make_unique<Instance>(InstanceOptions{options.validation || validation_from_env()});
+  instance_ = std::make_unique<Instance>(InstanceOptions{options.validation || validation_from_env(), options.print_validation});
   device_ = std::make_unique<Device>(*instance_, select_physical_device(*instance_, options.device));
   transfer_ = std::make_unique<Transfer>(*device_);
 }

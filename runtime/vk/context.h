@@ -20,6 +20,8 @@ struct ContextOptions {
   std::string device;  // index or name substring; empty: $VKMIND_DEVICE or the best GPU
   // Khronos validation: on when asked for here or by VKMIND_VALIDATION=1.
   bool validation = false;
+  // Print each validation message to stderr as it arrives (it is kept as well).
+  bool print_validation = false;
 };
 
 class Context {

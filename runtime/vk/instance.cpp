@@ -1,5 +1,6 @@
 #include "runtime/vk/instance.h"
 
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -22,7 +23,7 @@ bool Instance::validation_layer_available() {
   return false;
 }
 
-Instance::Instance(const InstanceOptions& options) {
+Instance::Instance(const InstanceOptions& options) : print_messages_(options.print_messages) {
   const bool validate = options.validation && validation_layer_available();
 
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
@@ -104,6 +105,7 @@ VKAPI_ATTR VkBool32 VKAPI_CALL Instance::on_message(VkDebugUtilsMessageSeverityF
   std::string text = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) ? "error: " : "warning: ";
   text += data && data->pMessage ? data->pMessage : "(no message)";
   std::lock_guard lock(self->messages_mutex_);
+  if (self->print_messages_) std::fprintf(stderr, "vkmind: validation %s\n", text.c_str());
   self->messages_.push_back(std::move(text));
   return VK_FALSE;
 }

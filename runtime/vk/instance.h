@@ -16,6 +16,8 @@ struct InstanceOptions {
   // Enable VK_LAYER_KHRONOS_validation if it is installed (silently skipped
   // otherwise; validation_enabled() tells which).
   bool validation = false;
+  // Also print each message to stderr as it comes ("vkmind: validation: ...").
+  bool print_messages = false;
 };
 
 class Instance {
@@ -43,6 +45,7 @@ class Instance {
 
   VkInstance instance_ = VK_NULL_HANDLE;
   VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  bool print_messages_ = false;
   mutable std::mutex messages_mutex_;
   std::vector<std::string> messages_;
 };

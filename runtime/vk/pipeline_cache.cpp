@@ -1,5 +1,6 @@
 #include "runtime/vk/pipeline_cache.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -15,25 +16,47 @@ namespace vkmind::vk {
 
 namespace {
 
+void warn(const std::string& path, const std::string& what) {
+  std::fprintf(stderr, "vkmind: warning: pipeline cache %s: %s (kernels are compiled afresh)\n", path.c_str(),
+               what.c_str());
+}
+
+std::string file_name(const DeviceReport& report) {
+  char name[64];
+  std::snprintf(name, sizeof name, "pipelines-%04x-%04x.bin", report.vendor_id, report.device_id);
+  return name;
+}
+
+// $VKMIND_PIPELINE_CACHE: "off", a folder (existing, or written with a
+// trailing slash) that gets the per-device file name, or a file.
 std::string default_cache_path(const DeviceReport& report) {
-  if (const char* env = std::getenv("VKMIND_PIPELINE_CACHE")) return std::string(env) == "off" ? "" : env;
-  std::filesystem::path dir;
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("VKMIND_PIPELINE_CACHE"); env && *env) {
+    const std::string value = env;
+    if (value == "off") return "";
+    std::error_code ec;
+    if (value.back() == '/' || fs::is_directory(value, ec)) return (fs::path(value) / file_name(report)).string();
+    return value;
+  }
+  fs::path dir;
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
     dir = xdg;
   } else if (const char* home = std::getenv("HOME"); home && *home) {
-    dir = std::filesystem::path(home) / ".cache";
+    dir = fs::path(home) / ".cache";
   } else {
     return "";
   }
-  char name[64];
-  std::snprintf(name, sizeof name, "pipelines-%04x-%04x.bin", report.vendor_id, report.device_id);
-  return (dir / "vkmind" / name).string();
+  return (dir / "vkmind" / file_name(report)).string();
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  return {std::istreambuf_iterator<char>(in), {}};
+// Every driver's cache data starts with this header; a file without it is
+// someone else's and is never overwritten.
+bool is_pipeline_cache(const std::string& data) {
+  VkPipelineCacheHeaderVersionOne header;
+  if (data.size() < sizeof header) return false;
+  std::memcpy(&header, data.data(), sizeof header);
+  return header.headerVersion == VK_PIPELINE_CACHE_HEADER_VERSION_ONE && header.headerSize >= sizeof header &&
+         header.headerSize <= data.size();
 }
 
 }  // namespace
@@ -50,7 +73,28 @@ bool PipelineCache::header_matches(const std::string& data, const DeviceReport& 
 
 PipelineCache::PipelineCache(VkDevice device, const DeviceReport& report)
     : device_(device), path_(default_cache_path(report)) {
-  std::string data = path_.empty() ? std::string() : read_file(path_);
+  std::string data;
+  if (!path_.empty()) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const auto status = fs::status(path_, ec);
+    if (fs::exists(status)) {
+      if (!fs::is_regular_file(status)) {
+        warn(path_, "not a regular file; not used");
+        path_.clear();
+      } else {
+        std::ifstream in(path_, std::ios::binary);
+        data.assign(std::istreambuf_iterator<char>(in), {});
+        if (!in.good() && !in.eof()) {
+          warn(path_, "cannot be read; not used");
+          path_.clear();
+        } else if (!data.empty() && !is_pipeline_cache(data)) {
+          warn(path_, "is not a pipeline cache; left alone and not used");
+          path_.clear();
+        }
+      }
+    }
+  }
   // Drivers are meant to reject bad data themselves, but not all do: only
   // hand over a blob whose header names this very device and driver.
   loaded_ = header_matches(data, report);
@@ -86,11 +130,15 @@ PipelineCache::~PipelineCache() {
     out.write(data.data(), std::streamsize(size));
     if (!out) {
       std::filesystem::remove(tmp, ec);
+      warn(path_, "cannot be written");
       return;
     }
   }
   std::filesystem::rename(tmp, path_, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
+  if (ec) {
+    warn(path_, "cannot be written: " + ec.message());
+    std::filesystem::remove(tmp, ec);
+  }
 }
 
 }  // namespace vkmind::vk

@@ -14,8 +14,10 @@ namespace vkmind::vk {
 
 class PipelineCache {
  public:
-  // Path: $VKMIND_PIPELINE_CACHE if set ("off" disables), else
-  // $XDG_CACHE_HOME/vkmind/ or ~/.cache/vkmind/pipelines-VENDOR-DEVICE.bin.
+  // Path: $VKMIND_PIPELINE_CACHE if set ("off" disables; a folder gets the
+  // file name below), else $XDG_CACHE_HOME/vkmind/ or ~/.cache/vkmind/
+  // pipelines-VENDOR-DEVICE.bin. Problems are warnings on stderr, never
+  // errors; a file that is not a pipeline cache is never overwritten.
   PipelineCache(VkDevice device, const DeviceReport& report);
   ~PipelineCache();  // writes the cache back (best effort)
   PipelineCache(const PipelineCache&) = delete;

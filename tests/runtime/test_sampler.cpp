@@ -98,3 +98,21 @@ TEST_CASE("draw frequencies follow the softmax", "[sampler]") {
   CHECK(std::abs(counts[1] / double(n) - 0.3) < 0.011);
   CHECK(std::abs(counts[2] / double(n) - 0.1) < 0.007);
 }
+
+TEST_CASE("sampling parameters out of range are named, NaN included", "[sampler]") {
+  CHECK(check_sampling_params(SamplingParams{}).empty());
+  auto bad = [](auto edit) {
+    SamplingParams p;
+    edit(p);
+    return check_sampling_params(p);
+  };
+  CHECK_THAT(bad([](SamplingParams& p) { p.temperature = std::nanf(""); }), Catch::StartsWith("temperature nan"));
+  CHECK_THAT(bad([](SamplingParams& p) { p.temperature = -1; }), Catch::Contains("0 (greedy) to 100"));
+  CHECK_THAT(bad([](SamplingParams& p) { p.repeat_penalty = 0; }), Catch::StartsWith("repeat_penalty"));
+  CHECK_THAT(bad([](SamplingParams& p) { p.top_k = -5; }), Catch::StartsWith("top_k"));
+  CHECK_THAT(bad([](SamplingParams& p) { p.top_p = INFINITY; }), Catch::StartsWith("top_p"));
+  CHECK_THAT(bad([](SamplingParams& p) { p.min_p = 2; }), Catch::StartsWith("min_p"));
+  CHECK_THAT(bad([](SamplingParams& p) { p.penalty_last_n = -2; }), Catch::StartsWith("penalty_last_n"));
+  CHECK(bad([](SamplingParams& p) { p.penalty_last_n = -1; }).empty());
+  CHECK(bad([](SamplingParams& p) { p.temperature = 0; }).empty());
+}

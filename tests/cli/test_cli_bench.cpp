@@ -1,0 +1,64 @@
+// `vkmind bench` with llama-bench's semantics, and `vkmind perplexity`'s limits.
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_helpers.h"
+
+using namespace vkmind::test;
+
+TEST_CASE("bench refuses a test that cannot fit the context, with the reason", "[cli]") {
+  auto r = run_cli({"bench", "-m", tiny_gguf(), "-c", "512", "-p", "505", "-n", "65536"});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("tg65536 needs 65536 tokens of cache, but it holds 512") != std::string::npos);
+  CHECK(r.out.find("tg65536") == std::string::npos);  // no figure for a test that did not run
+  auto depth = run_cli({"bench", "-m", tiny_gguf(), "-c", "512", "-p", "256", "-n", "0", "-d", "300"});
+  CHECK(depth.status == 2);
+  CHECK(depth.err.find("pp256 @ d300 needs 556 tokens") != std::string::npos);
+}
+
+TEST_CASE("bench -o json: every test, its repetitions, the file name", "[cli]") {
+  auto r = run_cli({"bench", "-m", tiny_gguf(), "-p", "16,32", "-n", "8", "-d", "0,20", "-r", "3", "-o", "json"});
+  REQUIRE(r.status == 0);
+  const auto tests = nlohmann::json::parse(r.out);
+  REQUIRE(tests.size() == 6);  // (pp16, pp32, tg8) x depths 0 and 20
+  for (const auto& t : tests) {
+    INFO(t.dump());
+    CHECK(t["model_filename"] == "model.gguf");  // the file's name, not its path
+    CHECK(t["samples_ts"].size() == 3);
+    CHECK(t["avg_ts"].get<double>() > 0);
+    CHECK(t["stddev_ts"].get<double>() >= 0);
+    // The average is the mean of the samples it reports.
+    double sum = 0;
+    for (double s : t["samples_ts"]) sum += s;
+    CHECK(t["avg_ts"].get<double>() == Approx(sum / 3).epsilon(1e-5));
+    CHECK((t["n_prompt"].get<int>() > 0) != (t["n_gen"].get<int>() > 0));
+  }
+  CHECK(tests[2]["n_gen"] == 8);
+  CHECK(tests[3]["n_depth"] == 20);
+}
+
+TEST_CASE("bench -o md and csv", "[cli]") {
+  auto md = run_cli({"bench", "-m", tiny_gguf(), "-p", "16", "-n", "4", "-r", "2"});
+  REQUIRE(md.status == 0);
+  CHECK(md.out.find("| model.gguf |") != std::string::npos);
+  CHECK(md.out.find("pp16") != std::string::npos);
+  CHECK(md.out.find("tg4") != std::string::npos);
+  CHECK(md.out.find(" ± ") != std::string::npos);
+  CHECK(md.out.find("tests/reference") == std::string::npos);
+  auto csv = run_cli({"bench", "-m", tiny_gguf(), "-p", "16", "-n", "0", "-r", "2", "-o", "csv"});
+  REQUIRE(csv.status == 0);
+  CHECK(count(csv.out, "\n") == 2);  // header + pp16
+  CHECK(csv.out.rfind("model_filename,", 0) == 0);
+  auto bad = run_cli({"bench", "-m", tiny_gguf(), "-o", "xml"});
+  CHECK(bad.status == 2);
+}
+
+TEST_CASE("perplexity refuses a context too small to score a token", "[cli]") {
+  auto r = run_cli({"perplexity", "-m", tiny_gguf(), "-c", "1"}, {"hello world, hello again"});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--ctx 1 cannot score a token") != std::string::npos);
+  CHECK(r.out.find("nan") == std::string::npos);
+  auto two = run_cli({"perplexity", "-m", tiny_gguf(), "-c", "2"}, {"hello world, hello again"});
+  CHECK(two.status == 0);
+  CHECK(two.out.find("nan") == std::string::npos);
+  CHECK(two.out.find("perplexity: ") != std::string::npos);
+}
