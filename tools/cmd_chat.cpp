@@ -59,12 +59,13 @@ int fit_conversation(const Engine& engine, std::vector<ChatMessage>& messages, u
 }
 
 void run(ChatFlags& f) {
+  InterruptGuard interrupts;  // from the start: Ctrl-C while loading quits at the first prompt
   auto engine = open_engine(f.model);
   resolve_generation(f.gen, *engine);
   print_settings(*engine, f.model, f.gen);
   std::vector<ChatMessage> messages;
   if (!f.system.empty()) messages.push_back({"system", f.system});
-  InterruptGuard interrupts;
+  f.gen.generate.cancel_requested = [&] { return interrupts.pending(); };
   LineReader reader(interrupts);
   std::fprintf(stderr, "vkmind chat: %s\nType a message; /help for commands, /bye or Ctrl-D quits.\n",
                engine->description().c_str());

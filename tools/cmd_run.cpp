@@ -24,6 +24,9 @@ struct RunFlags {
 };
 
 void run(RunFlags& f) {
+  // From the start: a Ctrl-C while the model loads cancels the generation
+  // before it begins; a second one exits at once.
+  InterruptGuard interrupts;
   if (!f.prompt_file.empty()) {
     f.prompt = read_text_source(f.prompt_file);
   } else if (f.prompt.empty() && stdin_is_piped()) {
@@ -54,7 +57,7 @@ void run(RunFlags& f) {
     if (f.chat) std::fputc('\n', stdout);
     std::fflush(stdout);
   }
-  InterruptGuard interrupts;
+  f.gen.generate.cancel_requested = [&] { return interrupts.pending(); };
   auto print = [&](std::string_view text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);

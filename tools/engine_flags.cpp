@@ -38,7 +38,7 @@ CLI::Validator number_in(double lo, double hi) {
         }
         return "";
       },
-      range);
+      format_number(lo) + ".." + format_number(hi));
 }
 
 CLI::Validator integer_in(long long lo, long long hi) {
@@ -51,7 +51,7 @@ CLI::Validator integer_in(long long lo, long long hi) {
         if (text.empty() || *end != '\0' || errno == ERANGE || v < lo || v > hi) return "'" + text + "' is not " + range;
         return "";
       },
-      range);
+      std::to_string(lo) + ".." + std::to_string(hi));
 }
 
 void add_model_flags(CLI::App& cmd, ModelFlags& f, bool short_device) {
@@ -60,12 +60,12 @@ void add_model_flags(CLI::App& cmd, ModelFlags& f, bool short_device) {
       ->check(CLI::ExistingPath);
   cmd.add_option(short_device ? "--device,-d" : "--device", f.engine.device, "Device index or name substring (default: $VKMIND_DEVICE, else the best GPU)");
   cmd.add_option("--ctx,-c", f.engine.context, "Context length in tokens (0: the model's, at most 4096)")
-      ->check(integer_in(0, 1ll << 31));
+      ->check(integer_in(0, INT32_MAX));
   cmd.add_option("--kv-type", f.kv_type, "KV cache element type")->check(CLI::IsMember({"f16", "f32"}));
   cmd.add_option("--kv-block", f.engine.kv_block_size, "KV cache block size in tokens")
       ->check(CLI::IsMember({8u, 16u, 32u}));
   cmd.add_option("--kv-blocks", f.engine.kv_blocks, "KV cache blocks (0: enough for the context)")
-      ->check(integer_in(0, 1ll << 31));
+      ->check(integer_in(0, INT32_MAX));
   cmd.add_option("--chunk", f.engine.prefill_chunk, "Prompt tokens per prefill step")->check(integer_in(1, 8192));
   cmd.add_flag("--validate", f.engine.validation,
                "Enable the Khronos validation layer: its messages go to stderr and fail the command");
@@ -86,9 +86,9 @@ CLI::Option* add_chat_template_flag(CLI::App& cmd, ModelFlags& f) {
 void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
   SamplingParams& s = f.generate.sampling;
   cmd.add_option("-n,--n-predict", f.generate.max_tokens, "Tokens to generate at most (-1: until a stop)")
-      ->check(integer_in(-1, 1ll << 31));
+      ->check(integer_in(-1, INT32_MAX));
   cmd.add_option("--temp", s.temperature, "Temperature (0: greedy)")->check(number_in(0, 100));
-  cmd.add_option("--top-k", s.top_k, "Keep the k most likely tokens (0: off)")->check(integer_in(0, 1ll << 31));
+  cmd.add_option("--top-k", s.top_k, "Keep the k most likely tokens (0: off)")->check(integer_in(0, INT32_MAX));
   cmd.add_option("--top-p", s.top_p, "Nucleus sampling threshold (1: off)")->check(number_in(0, 1));
   cmd.add_option("--min-p", s.min_p, "Drop tokens below min-p times the best probability (0: off)")
       ->check(number_in(0, 1));
@@ -96,7 +96,7 @@ void add_generation_flags(CLI::App& cmd, GenerationFlags& f) {
   cmd.add_option("--frequency-penalty", s.frequency_penalty, "Frequency penalty (0: off)")->check(number_in(-2, 2));
   cmd.add_option("--presence-penalty", s.presence_penalty, "Presence penalty (0: off)")->check(number_in(-2, 2));
   cmd.add_option("--repeat-last-n", s.penalty_last_n, "Tokens the penalties look back at (-1: all, 0: off)")
-      ->check(integer_in(-1, 1ll << 31));
+      ->check(integer_in(-1, INT32_MAX));
   cmd.add_option("--seed,-s", f.seed, "Random seed (-1: a random one, printed with the statistics)")
       ->check(integer_in(-1, INT64_MAX));
   cmd.add_option("--stop", f.generate.stop, "Stop string (repeatable)");

@@ -100,14 +100,20 @@ struct LineReader::Impl {
     Impl* s = self(e);
     unsigned char c;
     int r = s->next_byte(c);
-    if (r != 1) {
-      if (r < 0) {
-        s->interrupted = true;
-        const LineInfo* li = el_line(e);
-        s->typed_at_interrupt = li ? std::string(li->buffer, li->lastchar) : "";
-      }
+    if (r == 0) {
       *out = 0;
-      return r;
+      return 0;
+    }
+    if (r < 0) {
+      // Ends the line as Enter would (an error return would leave libedit
+      // half out of edit mode); edit_line() then reports the interrupt.
+      s->interrupted = true;
+      const LineInfo* li = el_line(e);
+      s->typed_at_interrupt = li ? std::string(li->buffer, li->lastchar) : "";
+      std::fputs("^C", stdout);
+      std::fflush(stdout);
+      *out = L'\n';
+      return 1;
     }
     const int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
     if (extra < 0) {
@@ -134,8 +140,6 @@ struct LineReader::Impl {
     const char* text = el_gets(el, &count);
     if (interrupted) {
       line = typed_at_interrupt;
-      std::fputs("^C\n", stdout);
-      std::fflush(stdout);
       return ReadStatus::Interrupted;
     }
     if (!text || count <= 0) {

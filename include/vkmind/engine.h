@@ -45,6 +45,9 @@ struct GenerateOptions {
   std::optional<bool> add_eos;    // nullopt: what the model says (add_eos_token; almost always false)
   bool parse_special = true;      // special tokens in the prompt text are recognised
   bool ignore_eos = false;        // keep going past end-of-sequence tokens (benchmarks)
+  // Polled between prefill steps and before each decode step (a long prompt
+  // is cancellable before its first token): true stops with "cancelled".
+  std::function<bool()> cancel_requested;
 };
 
 struct GenerationStats {

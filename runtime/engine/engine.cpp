@@ -319,8 +319,21 @@ class EngineImpl final : public Engine {
 
     runner_->take_setup_ms();
     const auto start = Clock::now();
+    auto cancelled = [&] { return options.cancel_requested && options.cancel_requested(); };
+    // Step by step, so that a long prompt can be cancelled between steps.
     std::span<const int32_t> fresh(tokens.data() + shared, tokens.size() - shared);
-    std::span<const float> logits = runner_->forward(kMainSequence, fresh);
+    std::span<const float> logits;
+    const size_t step = runner_->step_tokens();
+    for (size_t done = 0; done < fresh.size(); done += step) {
+      if (cancelled()) {
+        cached_.assign(tokens.begin(), tokens.begin() + long(shared + done));
+        runner_->truncate(kMainSequence, uint32_t(cached_.size()));
+        stats.setup_ms = runner_->take_setup_ms();
+        stats.stop_reason = "cancelled";
+        return stats;
+      }
+      logits = runner_->forward(kMainSequence, fresh.subspan(done, std::min(step, fresh.size() - done)));
+    }
     cached_ = tokens;
     stats.time_to_first_token_ms = ms_since(start);
     const double prefill_setup = runner_->take_setup_ms();
@@ -335,6 +348,10 @@ class EngineImpl final : public Engine {
     while (true) {
       if (options.max_tokens >= 0 && stats.generated_tokens >= uint32_t(options.max_tokens)) {
         stats.stop_reason = "max tokens";
+        break;
+      }
+      if (cancelled()) {
+        stats.stop_reason = "cancelled";
         break;
       }
       const int32_t next = sampler.sample(logits, history);

@@ -356,6 +356,7 @@ uint32_t ModelRunner::sequence_length(SeqId seq) const {
 void ModelRunner::truncate(SeqId seq, uint32_t length) { impl_->blocks.truncate(seq, length); }
 void ModelRunner::release(SeqId seq) { impl_->blocks.release(seq); }
 uint32_t ModelRunner::context() const { return impl_->opt.context; }
+uint32_t ModelRunner::step_tokens() const { return impl_->capacity; }
 uint32_t ModelRunner::token_capacity() const {
   return uint32_t(std::min<uint64_t>(impl_->opt.context, uint64_t(impl_->num_blocks) * impl_->opt.kv_block_size));
 }

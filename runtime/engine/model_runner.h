@@ -44,6 +44,7 @@ class ModelRunner {
   void release(SeqId seq);
 
   uint32_t context() const;
+  uint32_t step_tokens() const;  // tokens one forward step takes (the prefill chunk)
   // Tokens one sequence can hold: the context, or the KV pool if smaller.
   uint32_t token_capacity() const;
   // Milliseconds spent recording graphs since the last call (one-time set-up

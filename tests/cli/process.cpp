@@ -26,6 +26,13 @@ int remaining_ms(Clock::time_point deadline) {
 
 // In the child, after fork: environment, then exec (or exit 127).
 [[noreturn]] void exec_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  // As a user's shell starts it: default signal handling, nothing blocked
+  // (a test runner started in the background may ignore SIGINT).
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGPIPE, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));

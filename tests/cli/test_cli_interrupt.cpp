@@ -34,22 +34,20 @@ TEST_CASE("Ctrl-C stops `run` through the cancel path: statistics, exit 130", "[
   CHECK(r.err.find("[vkmind] prompt") != std::string::npos);
 }
 
-TEST_CASE("a second Ctrl-C within a second ends the process even in a long prefill", "[cli]") {
+TEST_CASE("Ctrl-C in a long prefill cancels before the first token", "[cli]") {
   ScratchDir dir;
   std::string prompt;
   for (int i = 0; i < 500; ++i) prompt += "abc ";  // ~1500 tokens
-  // One token per prefill step: the prompt takes seconds, with no token to cancel at.
+  // One token per prefill step: the prompt takes a second or more on lavapipe.
   PipedProcess p(with_binary({"run", "-m", tiny_gguf(), "-f", dir.write("p.txt", prompt), "--chunk", "1", "-n", "4"}));
   REQUIRE(p.wait_for_output("abc abc", 0));
   std::this_thread::sleep_for(100ms);
   p.signal(SIGINT);
-  std::this_thread::sleep_for(100ms);
-  p.signal(SIGINT);
   auto r = p.wait(10s);
-  CHECK_FALSE(r.timed_out);
+  INFO(r.err);
   CHECK(r.status == 130);
-  CHECK(r.err.find("interrupted") != std::string::npos);
-  CHECK(r.err.find("[vkmind] prompt") == std::string::npos);  // it did not wait for the prefill
+  CHECK(r.err.find("generated 0 tokens") != std::string::npos);
+  CHECK(r.err.find("stopped: cancelled") != std::string::npos);
 }
 
 TEST_CASE("chat over a pipe: Ctrl-C stops the reply only - at the prompt it quits", "[cli]") {
@@ -97,15 +95,18 @@ TEST_CASE("chat on a terminal: Ctrl-C discards a typed line - at an empty prompt
   t.type("some words");
   std::this_thread::sleep_for(200ms);
   t.type("\x03");
-  REQUIRE(t.expect("^C", 0));
-  const size_t mark = t.output().size();
-  REQUIRE(t.expect("> ", mark - 2));
+  REQUIRE(t.expect("some words^C", 0));
+  REQUIRE(t.expect("> ", t.output().find("some words^C")));
+  // Still chatting: the next message is answered, and only it.
+  t.type("Hi\r");
+  REQUIRE(t.expect("(reply cut at 2 tokens: -n)", 0));
+  REQUIRE(t.expect("> ", t.output().find("(reply cut")));
   std::this_thread::sleep_for(1100ms);
   t.type("\x03");
   auto r = t.wait(10s);
   INFO(r.out);
   CHECK(r.status == 130);
-  CHECK(r.out.find("[vkmind] prompt") == std::string::npos);  // the discarded line was never sent
+  CHECK(count(r.out, "[vkmind] prompt") == 1);  // the discarded line was never sent
 }
 
 TEST_CASE("chat on a terminal: history, and a pasted block is one message", "[cli]") {
