@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "model/model_desc.h"
@@ -75,7 +76,11 @@ struct ModelRunner::Impl {
   // MoE, for capacity tokens x top_k slots: router logits [T][E], the choice
   // ids/weights [T][k], and per (token, slot) pair gate|up, activation, output.
   vk::BufferSlice router_logits, expert_ids, expert_weights, pair_gate_up, pair_act, pair_out;
-  std::map<std::pair<uint32_t, uint32_t>, std::unique_ptr<graph::Graph>> graphs;  // (tokens, logit rows)
+  // By (tokens, logit rows, decode-only): the buckets a step is padded to.
+  std::map<std::tuple<uint32_t, uint32_t, bool>, std::unique_ptr<graph::Graph>> graphs;
+  // Per-step host scratch, reused so that a step allocates nothing.
+  std::vector<uint32_t> step_rows, step_positions, old_lengths;
+  std::vector<std::vector<uint32_t>> step_tables;
   std::vector<float> result;
   graph::Graph* last_graph = nullptr;
   double setup_ms = 0;  // spent recording graphs (first use of a step shape)
@@ -84,7 +89,7 @@ struct ModelRunner::Impl {
       : ctx(c),
         d(model.desc()),
         opt(o),
-        capacity(std::max<uint32_t>(1, std::min(o.prefill_chunk, o.context))),
+        capacity(std::max({1u, std::min(o.prefill_chunk, o.context), o.max_seqs})),
         qkv_width((d.n_heads + 2 * d.n_kv_heads) * d.head_dim),
         weight_arena(c.device(), vk::MemoryKind::DeviceLocal),
         kv_arena(c.device(), vk::MemoryKind::DeviceLocal),
@@ -97,6 +102,9 @@ struct ModelRunner::Impl {
         blocks(num_blocks, o.kv_block_size),
         pairing(d.rope.pairing == RopePairing::GPTJ ? ops::RopePairing::GptJ : ops::RopePairing::NeoX) {
     if (o.context == 0) throw Error("the context length must be positive");
+    if (o.max_seqs == 0 || o.max_seqs > kMaxLogitRows) {
+      throw Error("sequences per step must be 1.." + std::to_string(kMaxLogitRows) + ", not " + std::to_string(o.max_seqs));
+    }
     if (o.kv_block_size != 8 && o.kv_block_size != 16 && o.kv_block_size != 32) {
       throw Error("KV block size " + std::to_string(o.kv_block_size) + " is not one of 8, 16, 32");
     }
@@ -126,10 +134,11 @@ struct ModelRunner::Impl {
     shape.kv_type = kv.type;
     shape.num_blocks = num_blocks;
     shape.max_tokens = capacity;
-    shape.max_seqs = 1;
+    shape.max_seqs = o.max_seqs;
     shape.max_blocks_per_seq = (o.context + o.kv_block_size - 1) / o.kv_block_size;
     prefill_plan = std::make_unique<ops::AttentionPlan>(ctx, host_arena, act_arena, shape);
-    shape.max_tokens = 1;
+    shape.max_tokens = o.max_seqs;
+    shape.prefill = false;
     decode_plan = std::make_unique<ops::AttentionPlan>(ctx, host_arena, act_arena, shape);
 
     const uint64_t T = capacity;
@@ -157,7 +166,7 @@ struct ModelRunner::Impl {
     picked = act_arena.allocate(uint64_t(kMaxLogitRows) * d.hidden * 4);
     // Every generation decodes: record its graph now, with the load, so that
     // no decode step pays for it.
-    graph_for(1, 1);
+    graph_for(1, 1, true);
   }
 
   // The KV pools are known before anything is allocated for them: refuse a
@@ -210,7 +219,6 @@ struct ModelRunner::Impl {
     return qkv.sub(offset, qkv.size - offset);
   }
 
-  ops::AttentionPlan& plan_for(uint32_t T) { return T == 1 ? *decode_plan : *prefill_plan; }
 
   // branch = down(silu(gate(xn)) * up(xn)) for T tokens, F = the FFN's width.
   void record_ffn(graph::Graph& g, const DeviceMatrix& gate_up_w, const DeviceMatrix& down_w,
@@ -240,9 +248,9 @@ struct ModelRunner::Impl {
     ops::moe_combine(ctx, g, pair_out, expert_weights, branch, T, d.hidden, k, !L.shexp_gate_up.empty());
   }
 
-  std::unique_ptr<graph::Graph> build(uint32_t T, uint32_t R) {
+  std::unique_ptr<graph::Graph> build(uint32_t T, uint32_t R, bool decode) {
     auto g = std::make_unique<graph::Graph>(ctx.device());
-    const ops::AttentionPlan& plan = plan_for(T);
+    const ops::AttentionPlan& plan = decode ? *decode_plan : *prefill_plan;
     const float eps = float(d.norm_eps);
     const uint32_t H = d.hidden;
     const vk::BufferSlice q = qkv_band(0);
@@ -280,65 +288,120 @@ struct ModelRunner::Impl {
     return g;
   }
 
-  graph::Graph& graph_for(uint32_t T, uint32_t R) {
-    auto& g = graphs[{T, R}];
+  graph::Graph& graph_for(uint32_t T, uint32_t R, bool decode) {
+    auto& g = graphs[{T, R, decode}];
     if (!g) {
       const auto begin = std::chrono::steady_clock::now();
-      g = build(T, R);
+      g = build(T, R, decode);
       setup_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
     }
     return *g;
   }
 
-  // Runs one step of n <= capacity tokens of `seq` at positions start.., and
-  // appends the logits of the wanted rows to `result`.
-  void step(SeqId seq, std::span<const int32_t> tokens, uint32_t start, bool all_rows) {
-    const uint32_t n = uint32_t(tokens.size());
-    const uint32_t T = bucket_for(n, capacity);
-    const uint32_t R = all_rows ? n : 1;
+  // Grows every entry's sequence by its tokens, all or none.
+  void grow_all(std::span<const StepEntry> entries) {
+    old_lengths.clear();
+    for (const StepEntry& e : entries) {
+      const uint32_t start = blocks.has_sequence(e.seq) ? blocks.length(e.seq) : 0;
+      old_lengths.push_back(start);
+      const uint64_t end = uint64_t(start) + e.tokens.size();
+      std::string problem;
+      if (end > opt.context) {
+        problem = "sequence of " + std::to_string(end) + " tokens exceeds the context of " +
+                  std::to_string(opt.context) + " tokens";
+      } else if (!blocks.grow(e.seq, uint32_t(end))) {
+        problem = "the KV cache is full: " + std::to_string(blocks.free_blocks()) + " of " +
+                  std::to_string(num_blocks) + " blocks free, " +
+                  std::to_string(blocks.blocks_for(uint32_t(end)) -
+                                 (blocks.has_sequence(e.seq) ? blocks.block_table(e.seq).size() : 0)) +
+                  " more needed (--kv-blocks)";
+      }
+      if (!problem.empty()) {
+        // Undo the entries grown so far (grow() itself changes nothing when it fails).
+        for (size_t i = 0; i + 1 < old_lengths.size(); ++i) {
+          if (old_lengths[i] == 0) blocks.release(entries[i].seq);
+          else blocks.truncate(entries[i].seq, old_lengths[i]);
+        }
+        throw Error(problem);
+      }
+    }
+  }
+
+  // One step: the entries' tokens as one flat batch, each sequence continuing
+  // at its own length. Logit rows come back entry by entry, in order.
+  std::span<const float> step(std::span<const StepEntry> entries) {
+    result.clear();
+    uint32_t n = 0, rows_wanted = 0;
+    bool decode = !entries.empty();
+    for (const StepEntry& e : entries) {
+      if (e.tokens.empty()) throw Error("a step entry without tokens");
+      n += uint32_t(e.tokens.size());
+      rows_wanted += e.logits == Logits::All ? uint32_t(e.tokens.size()) : 1;
+      decode = decode && e.tokens.size() == 1;
+    }
+    if (n == 0) return {};
+    if (entries.size() > opt.max_seqs) {
+      throw Error("a step of " + std::to_string(entries.size()) + " sequences, the runner takes " +
+                  std::to_string(opt.max_seqs));
+    }
+    if (n > capacity) throw Error("a step of " + std::to_string(n) + " tokens, the runner takes " + std::to_string(capacity));
+    if (rows_wanted > kMaxLogitRows) {
+      throw Error("a step asking for " + std::to_string(rows_wanted) + " logit rows, at most " +
+                  std::to_string(kMaxLogitRows));
+    }
+    grow_all(entries);
+
+    const uint32_t T = bucket_for(n, decode ? opt.max_seqs : capacity);
+    // Logit rows are padded to a bucket too; the padding repeats row 0.
+    const uint32_t R = std::min(bucket_for(rows_wanted, kMaxLogitRows), T);
     auto* id_words = reinterpret_cast<uint32_t*>(ids.mapped);
-    for (uint32_t i = 0; i < T; ++i) id_words[i] = i < n ? uint32_t(tokens[i]) : 0;
     auto* rows = reinterpret_cast<uint32_t*>(logit_rows.mapped);
-    for (uint32_t r = 0; r < R; ++r) rows[r] = all_rows ? r : n - 1;
+    step_rows.clear();
+    step_positions.clear();
+    step_tables.resize(entries.size());
+    uint32_t t = 0, r = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const StepEntry& e = entries[i];
+      for (size_t j = 0; j < e.tokens.size(); ++j, ++t) {
+        id_words[t] = uint32_t(e.tokens[j]);
+        step_rows.push_back(uint32_t(i));
+        step_positions.push_back(old_lengths[i] + uint32_t(j));
+        if (e.logits == Logits::All || j + 1 == e.tokens.size()) rows[r++] = t;
+      }
+      step_tables[i].assign(blocks.block_table(e.seq).begin(), blocks.block_table(e.seq).end());
+    }
+    for (; t < T; ++t) id_words[t] = 0;
+    for (uint32_t k = r; k < R; ++k) rows[k] = rows[0];
+    (decode ? *decode_plan : *prefill_plan).set_batch(step_rows, step_positions, step_tables);
 
-    std::vector<uint32_t> seq_rows(n, 0), positions(n);
-    for (uint32_t i = 0; i < n; ++i) positions[i] = start + i;
-    std::vector<std::vector<uint32_t>> tables{blocks.block_table(seq)};
-    plan_for(T).set_batch(seq_rows, positions, tables);
-
-    last_graph = &graph_for(T, R);
+    last_graph = &graph_for(T, R, decode);
     last_graph->run();
     const float* out = reinterpret_cast<const float*>(logits.mapped);
-    result.insert(result.end(), out, out + size_t(R) * d.vocab);
+    r = 0;
+    for (const StepEntry& e : entries) {
+      const uint32_t count = e.logits == Logits::All ? uint32_t(e.tokens.size()) : 1;
+      if (e.logits != Logits::None) result.insert(result.end(), out + size_t(r) * d.vocab, out + size_t(r + count) * d.vocab);
+      r += count;
+    }
+    return result;
   }
 
   std::span<const float> forward(SeqId seq, std::span<const int32_t> tokens, bool all_logits) {
-    result.clear();
-    if (tokens.empty()) return {};
-    const uint32_t start = blocks.has_sequence(seq) ? blocks.length(seq) : 0;
-    const uint64_t end = uint64_t(start) + tokens.size();
-    if (end > opt.context) {
-      throw Error("sequence of " + std::to_string(end) + " tokens exceeds the context of " +
-                  std::to_string(opt.context) + " tokens");
-    }
-    if (!blocks.grow(seq, uint32_t(end))) {
-      throw Error("the KV cache is full: " + std::to_string(blocks.free_blocks()) + " of " +
-                  std::to_string(num_blocks) + " blocks free, " + std::to_string(blocks.blocks_for(uint32_t(end))) +
-                  " needed (--kv-blocks)");
+    if (tokens.empty()) {
+      result.clear();
+      return {};
     }
     const uint32_t chunk = all_logits ? std::min(capacity, kMaxLogitRows) : capacity;
+    std::vector<float> rows;  // all_logits: every chunk's rows (perplexity; not a decode path)
     for (uint32_t done = 0; done < tokens.size(); done += chunk) {
       const uint32_t n = std::min<uint32_t>(chunk, uint32_t(tokens.size()) - done);
       const bool last = done + n == tokens.size();
-      if (!all_logits && !last) {
-        // Intermediate prefill chunks: their logits are not needed, but the
-        // last row is computed anyway; drop it.
-        step(seq, tokens.subspan(done, n), start + done, false);
-        result.clear();
-        continue;
-      }
-      step(seq, tokens.subspan(done, n), start + done, all_logits);
+      const Logits want = all_logits ? Logits::All : last ? Logits::Last : Logits::None;
+      const StepEntry entry{seq, tokens.subspan(done, n), want};
+      auto out = step(std::span<const StepEntry>(&entry, 1));
+      if (all_logits) rows.insert(rows.end(), out.begin(), out.end());
     }
+    if (all_logits) result = std::move(rows);
     return result;
   }
 };
@@ -350,6 +413,8 @@ ModelRunner::~ModelRunner() = default;
 std::span<const float> ModelRunner::forward(SeqId seq, std::span<const int32_t> tokens, bool all_logits) {
   return impl_->forward(seq, tokens, all_logits);
 }
+std::span<const float> ModelRunner::step(std::span<const StepEntry> entries) { return impl_->step(entries); }
+uint32_t ModelRunner::max_seqs() const { return impl_->opt.max_seqs; }
 uint32_t ModelRunner::sequence_length(SeqId seq) const {
   return impl_->blocks.has_sequence(seq) ? impl_->blocks.length(seq) : 0;
 }

@@ -26,6 +26,17 @@ struct RunnerOptions {
   uint32_t kv_block_size = 16;
   uint32_t kv_blocks = 0;  // 0: context / block size
   uint32_t prefill_chunk = 512;
+  uint32_t max_seqs = 1;  // sequences one step may hold (1..64)
+};
+
+// Which logits a step entry wants back.
+enum class Logits { None, Last, All };
+
+// One sequence's part of a step: `tokens` continue the sequence at its length.
+struct StepEntry {
+  SeqId seq;
+  std::span<const int32_t> tokens;
+  Logits logits = Logits::Last;
 };
 
 class ModelRunner {
@@ -38,6 +49,14 @@ class ModelRunner {
   // (`all_logits`, for perplexity). Rows of vocab_size() floats. Throws
   // vkmind::Error when the sequence would exceed the context or the KV pool.
   std::span<const float> forward(SeqId seq, std::span<const int32_t> tokens, bool all_logits = false);
+
+  // One step over several sequences as one flat batch (at most max_seqs()
+  // entries of distinct sequences, step_tokens() tokens, 64 logit rows).
+  // Returns the rows asked for, entry by entry. Each sequence's results are
+  // those it would get alone. Throws vkmind::Error, changing no sequence,
+  // when a sequence would exceed the context or the pool is short of blocks.
+  std::span<const float> step(std::span<const StepEntry> entries);
+  uint32_t max_seqs() const;
 
   uint32_t sequence_length(SeqId seq) const;
   void truncate(SeqId seq, uint32_t length);

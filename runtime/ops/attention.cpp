@@ -87,7 +87,7 @@ AttentionPlan::AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& devic
   // A run of >= 2 tokens yields ceil(run / BQ) tiles: at most max_tokens / BQ
   // plus one per run. Single-token runs are at most one per sequence.
   const uint32_t runs = std::min(s.max_seqs, s.max_tokens);
-  tile_cap_ = s.max_tokens >= 2 ? s.max_tokens / prefill_.tile_tokens + std::min(runs, s.max_tokens / 2) : 0;
+  tile_cap_ = s.prefill && s.max_tokens >= 2 ? s.max_tokens / prefill_.tile_tokens + std::min(runs, s.max_tokens / 2) : 0;
   merge_cap_ = runs;
   split_cap_ = runs * tuning_.max_splits;
   if (std::max(tile_cap_, split_cap_) > report.max_workgroup_count[0] ||

@@ -55,6 +55,9 @@ struct AttentionShape {
   uint32_t max_tokens = 0;          // tokens per step
   uint32_t max_seqs = 1;            // sequences (block-table rows) per step
   uint32_t max_blocks_per_seq = 0;  // block-table row length
+  // false: a decode-only plan (one token per sequence each step). No prefill
+  // dispatch is recorded: an empty one still launches its workgroups.
+  bool prefill = true;
 
   KvLayout kv_layout() const { return {n_kv_heads, head_dim, block_size, kv_type}; }
 };

@@ -1,0 +1,168 @@
+// Batch invariance of the model runner: 16 sequences of different lengths
+// stepped together (prefill in one flat batch, then decode steps of all of
+// them, with late arrivals whose prefill is mixed into decode steps) give
+// each sequence what it gets alone.
+//
+// Tolerance: last-prompt-position logits within 1e-4 of the logit range
+// (f32 KV). Alone and batched run the same per-token arithmetic except where
+// a kernel's shape depends on the step (GEMM tiles vs matvec, decode splits),
+// which reorders f32 sums: ~1e-6 relative. A mixed-up row, position or block
+// table moves logits by a large fraction of the range. Greedy tokens must be
+// identical.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "model/model_desc.h"
+#include "runtime/engine/model_runner.h"
+#include "runtime/sampler/sampler.h"
+#include "runtime/vk/context.h"
+
+using namespace vkmind;
+
+namespace {
+
+const std::filesystem::path kGolden = std::filesystem::path(VKMIND_SOURCE_DIR) / "tests/reference/golden";
+
+std::vector<std::string> checkpoints() {
+  std::vector<std::string> out;
+  std::ifstream in(kGolden / "MANIFEST.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string dir, dtype, cp;
+    words >> dir >> dtype;
+    while (words >> cp) out.push_back((kGolden / dir / cp).string());
+  }
+  return out;
+}
+
+constexpr uint32_t kSeqs = 16;
+constexpr uint32_t kGenerate = 6;
+
+std::vector<int32_t> prompt_for(uint32_t i, uint32_t vocab) {
+  std::vector<int32_t> p(1 + (i * 7) % 29);  // 1..29 tokens
+  for (size_t j = 0; j < p.size(); ++j) p[j] = int32_t((3 + i * 31 + j * 17) % vocab);
+  return p;
+}
+
+struct Run {
+  std::vector<float> prompt_logits;
+  std::vector<int32_t> tokens;
+};
+
+float range_of(const std::vector<float>& v) {
+  auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return *hi - *lo;
+}
+
+}  // namespace
+
+TEST_CASE("batched steps give every sequence its result alone", "[engine][batch]") {
+  vk::Context ctx(vk::ContextOptions{"", vk::Instance::validation_layer_available()});
+  const auto all = checkpoints();
+  REQUIRE(all.size() >= 20);
+  for (const std::string& path : all) {
+    DYNAMIC_SECTION(path.substr(kGolden.string().size() + 1)) {
+      auto model = Model::open(path);
+      RunnerOptions o;
+      o.context = 256;  // also the step capacity: 12 prompts (184 tokens) in one step
+      o.kv_type = KvType::F32;
+      o.max_seqs = kSeqs;
+      o.kv_blocks = kSeqs * 4;  // 16 tokens each: room for 64 tokens per sequence
+      ModelRunner runner(ctx, *model, o);
+      const uint32_t V = runner.vocab_size();
+
+      std::vector<std::vector<int32_t>> prompts;
+      for (uint32_t i = 0; i < kSeqs; ++i) prompts.push_back(prompt_for(i, V));
+
+      std::vector<Run> alone(kSeqs);
+      for (uint32_t i = 0; i < kSeqs; ++i) {
+        auto out = runner.forward(i, prompts[i]);
+        alone[i].prompt_logits.assign(out.begin(), out.end());
+        int32_t next = argmax(out);
+        for (uint32_t g = 0; g < kGenerate; ++g) {
+          alone[i].tokens.push_back(next);
+          next = argmax(runner.forward(i, std::span<const int32_t>(&next, 1)));
+        }
+        runner.release(i);
+      }
+      REQUIRE(runner.kv_stats().blocks_used == 0);
+
+      // Sequences 0..11 start together; 12..15 join at decode step 2, their
+      // whole prompts in the same step as the others' decode tokens.
+      std::vector<Run> batched(kSeqs);
+      std::vector<int32_t> last(kSeqs);
+      std::vector<bool> started(kSeqs, false);
+      for (uint32_t step = 0; step < kGenerate + 3; ++step) {
+        std::vector<StepEntry> entries;
+        std::vector<uint32_t> who;
+        for (uint32_t i = 0; i < kSeqs; ++i) {
+          const bool joins = !started[i] && (i < 12 ? step == 0 : step == 2);
+          if (joins) {
+            entries.push_back({i, prompts[i], Logits::Last});
+          } else if (started[i] && batched[i].tokens.size() < kGenerate) {
+            entries.push_back({i, std::span<const int32_t>(&last[i], 1), Logits::Last});
+          } else {
+            continue;
+          }
+          who.push_back(i);
+        }
+        if (entries.empty()) break;
+        auto out = runner.step(entries);
+        REQUIRE(out.size() == size_t(entries.size()) * V);
+        for (size_t e = 0; e < who.size(); ++e) {
+          const uint32_t i = who[e];
+          std::span<const float> row = out.subspan(e * V, V);
+          if (!started[i]) {
+            batched[i].prompt_logits.assign(row.begin(), row.end());
+            started[i] = true;
+          }
+          last[i] = argmax(row);
+          batched[i].tokens.push_back(last[i]);
+        }
+      }
+      for (uint32_t i = 0; i < kSeqs; ++i) {
+        INFO("sequence " << i << " (" << prompts[i].size() << " prompt tokens)");
+        CHECK(batched[i].tokens == alone[i].tokens);
+        float worst = 0;
+        for (size_t v = 0; v < V; ++v) {
+          worst = std::max(worst, std::fabs(batched[i].prompt_logits[v] - alone[i].prompt_logits[v]));
+        }
+        CHECK(worst <= 1e-4f * range_of(alone[i].prompt_logits));
+      }
+      CHECK(ctx.instance().take_validation_messages().empty());
+    }
+  }
+}
+
+TEST_CASE("a step that does not fit changes no sequence", "[engine][batch]") {
+  vk::Context ctx(vk::ContextOptions{});
+  auto model = Model::open((kGolden / "llama_f32/model.gguf").string());
+  RunnerOptions o;
+  o.context = 64;
+  o.max_seqs = 4;
+  o.kv_blocks = 3;  // 48 tokens in all
+  o.kv_block_size = 16;
+  ModelRunner runner(ctx, *model, o);
+  std::vector<int32_t> a(20, 5), b(20, 6), c(20, 7);
+  runner.step(std::vector<StepEntry>{{0, a, Logits::Last}});
+  // b needs 2 blocks, c 2 more: only 1 + 0 left after a's 2.
+  CHECK_THROWS_WITH(runner.step(std::vector<StepEntry>{{1, b}, {2, c}}), Catch::Contains("KV cache is full"));
+  CHECK(runner.sequence_length(0) == 20);
+  CHECK(runner.sequence_length(1) == 0);
+  CHECK(runner.sequence_length(2) == 0);
+  CHECK(runner.kv_stats().blocks_used == 2);
+  CHECK_THROWS_WITH(runner.step(std::vector<StepEntry>{{1, b}, {2, c}, {3, a}, {4, a}, {5, a}}),
+                    Catch::Contains("5 sequences"));
+  // What fits still runs.
+  CHECK(runner.step(std::vector<StepEntry>{{1, std::span(b).first(10)}, {0, std::span(a).first(1)}}).size() ==
+        2 * size_t(runner.vocab_size()));
+  CHECK(runner.sequence_length(0) == 21);
+  CHECK(runner.sequence_length(1) == 10);
+}
