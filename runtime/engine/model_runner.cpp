@@ -79,7 +79,7 @@ struct ModelRunner::Impl {
   // By (tokens, logit rows, decode-only): the buckets a step is padded to.
   std::map<std::tuple<uint32_t, uint32_t, bool>, std::unique_ptr<graph::Graph>> graphs;
   // Per-step host scratch, reused so that a step allocates nothing.
-  std::vector<uint32_t> step_rows, step_positions, old_lengths;
+  std::vector<uint32_t> step_rows, step_positions, old_lengths, step_starts;
   std::vector<std::vector<uint32_t>> step_tables;
   std::vector<float> result;
   graph::Graph* last_graph = nullptr;
@@ -301,15 +301,21 @@ struct ModelRunner::Impl {
   // Grows every entry's sequence by its tokens, all or none.
   void grow_all(std::span<const StepEntry> entries) {
     old_lengths.clear();
+    step_starts.clear();
     for (const StepEntry& e : entries) {
-      const uint32_t start = blocks.has_sequence(e.seq) ? blocks.length(e.seq) : 0;
-      old_lengths.push_back(start);
+      const uint32_t length = blocks.has_sequence(e.seq) ? blocks.length(e.seq) : 0;
+      const uint32_t start = e.start == kAppend ? length : e.start;
+      old_lengths.push_back(length);
+      step_starts.push_back(start);
       const uint64_t end = uint64_t(start) + e.tokens.size();
       std::string problem;
-      if (end > opt.context) {
+      if (start > length) {
+        problem = "a step entry starts at position " + std::to_string(start) + ", past the " +
+                  std::to_string(length) + " tokens its sequence holds";
+      } else if (end > opt.context) {
         problem = "sequence of " + std::to_string(end) + " tokens exceeds the context of " +
                   std::to_string(opt.context) + " tokens";
-      } else if (!blocks.grow(e.seq, uint32_t(end))) {
+      } else if (end > length && !blocks.grow(e.seq, uint32_t(end))) {
         problem = "the KV cache is full: " + std::to_string(blocks.free_blocks()) + " of " +
                   std::to_string(num_blocks) + " blocks free, " +
                   std::to_string(blocks.blocks_for(uint32_t(end)) -
@@ -365,7 +371,7 @@ struct ModelRunner::Impl {
       for (size_t j = 0; j < e.tokens.size(); ++j, ++t) {
         id_words[t] = uint32_t(e.tokens[j]);
         step_rows.push_back(uint32_t(i));
-        step_positions.push_back(old_lengths[i] + uint32_t(j));
+        step_positions.push_back(step_starts[i] + uint32_t(j));
         if (e.logits == Logits::All || j + 1 == e.tokens.size()) rows[r++] = t;
       }
       step_tables[i].assign(blocks.block_table(e.seq).begin(), blocks.block_table(e.seq).end());
@@ -415,6 +421,7 @@ std::span<const float> ModelRunner::forward(SeqId seq, std::span<const int32_t> 
 }
 std::span<const float> ModelRunner::step(std::span<const StepEntry> entries) { return impl_->step(entries); }
 uint32_t ModelRunner::max_seqs() const { return impl_->opt.max_seqs; }
+BlockManager& ModelRunner::blocks() { return impl_->blocks; }
 uint32_t ModelRunner::sequence_length(SeqId seq) const {
   return impl_->blocks.has_sequence(seq) ? impl_->blocks.length(seq) : 0;
 }

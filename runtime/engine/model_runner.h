@@ -32,11 +32,16 @@ struct RunnerOptions {
 // Which logits a step entry wants back.
 enum class Logits { None, Last, All };
 
-// One sequence's part of a step: `tokens` continue the sequence at its length.
+// Where a step entry's tokens go: at the sequence's length (it grows), or at
+// a given position whose blocks a scheduler has reserved already.
+inline constexpr uint32_t kAppend = UINT32_MAX;
+
+// One sequence's part of a step: `tokens` at positions start, start + 1, ...
 struct StepEntry {
   SeqId seq;
   std::span<const int32_t> tokens;
   Logits logits = Logits::Last;
+  uint32_t start = kAppend;
 };
 
 class ModelRunner {
@@ -57,6 +62,8 @@ class ModelRunner {
   // when a sequence would exceed the context or the pool is short of blocks.
   std::span<const float> step(std::span<const StepEntry> entries);
   uint32_t max_seqs() const;
+  // The KV block manager, for a scheduler that reserves blocks before a step.
+  BlockManager& blocks();
 
   uint32_t sequence_length(SeqId seq) const;
   void truncate(SeqId seq, uint32_t length);

@@ -31,6 +31,7 @@ class BlockManager {
 
   uint32_t block_size() const { return block_size_; }
   uint32_t free_blocks() const { return uint32_t(free_.size()); }
+  uint32_t total_blocks() const { return num_blocks_; }
   // Blocks a sequence of `tokens` tokens needs in all.
   uint32_t blocks_for(uint32_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
 
