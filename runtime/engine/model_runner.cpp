@@ -99,7 +99,7 @@ struct ModelRunner::Impl {
         kv{d.n_kv_heads, d.head_dim, o.kv_block_size,
            o.kv_type == KvType::F16 ? ops::KvType::F16 : ops::KvType::F32},
         num_blocks(o.kv_blocks ? o.kv_blocks : (o.context + o.kv_block_size - 1) / o.kv_block_size),
-        blocks(num_blocks, o.kv_block_size),
+        blocks(num_blocks, o.kv_block_size, o.prefix_cache),
         pairing(d.rope.pairing == RopePairing::GPTJ ? ops::RopePairing::GptJ : ops::RopePairing::NeoX) {
     if (o.context == 0) throw Error("the context length must be positive");
     if (o.max_seqs == 0 || o.max_seqs > kMaxLogitRows) {

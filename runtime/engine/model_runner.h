@@ -27,6 +27,7 @@ struct RunnerOptions {
   uint32_t kv_blocks = 0;  // 0: context / block size
   uint32_t prefill_chunk = 512;
   uint32_t max_seqs = 1;  // sequences one step may hold (1..64)
+  bool prefix_cache = false;  // content-addressed full blocks (BlockManager::match_prefix)
 };
 
 // Which logits a step entry wants back.

@@ -40,6 +40,11 @@ void Scheduler::cancel(RequestId id) {
 
 bool Scheduler::is_running(RequestId id) const { return running_.count(id) != 0; }
 
+uint32_t Scheduler::cached_tokens(RequestId id) const {
+  auto it = running_.find(id);
+  return it == running_.end() ? 0 : it->second.cached;
+}
+
 std::span<const int32_t> Scheduler::tokens(RequestId id) const {
   if (auto it = running_.find(id); it != running_.end()) return it->second.tokens;
   for (const State& s : waiting_) {
@@ -81,11 +86,18 @@ Scheduler::State* Scheduler::admit_next() {
   State& front = waiting_.front();
   // The whole prompt (and its first generated token) must fit: a request
   // admitted now never waits for blocks halfway through its prefill.
-  if (blocks_.free_blocks() < blocks_.blocks_for(uint32_t(front.tokens.size()) + 1)) return nullptr;
+  const SeqId seq = next_seq_;
+  const uint32_t cached = blocks_.match_prefix(seq, front.tokens);
+  const uint32_t held = uint32_t(cached / blocks_.block_size());
+  if (blocks_.free_blocks() + held < blocks_.blocks_for(uint32_t(front.tokens.size()) + 1)) {
+    blocks_.release(seq);  // the matched blocks stay cached
+    return nullptr;
+  }
   State s = std::move(front);
   waiting_.pop_front();
   s.seq = next_seq_++;
-  s.computed = 0;
+  s.computed = cached;
+  s.cached = cached;
   s.admitted = ++admissions_;
   const RequestId id = s.id;
   return &running_.emplace(id, std::move(s)).first->second;
@@ -136,8 +148,8 @@ const ScheduledStep& Scheduler::schedule() {
   while (budget > 0 && step_.preempted.empty()) {
     State* s = admit_next();
     if (!s) break;
-    const uint32_t n = std::min<uint32_t>(uint32_t(s->tokens.size()), budget);
-    blocks_.grow(s->seq, n);  // cannot fail: admission saw blocks for the whole prompt
+    const uint32_t n = std::min<uint32_t>(uint32_t(s->tokens.size()) - s->computed, budget);
+    blocks_.grow(s->seq, s->computed + n);  // cannot fail: admission saw blocks for the whole prompt
     plan(*s, n);
   }
   return step_;
@@ -145,7 +157,10 @@ const ScheduledStep& Scheduler::schedule() {
 
 void Scheduler::complete_step() {
   for (const auto& [id, n] : planned_) {
-    if (State* s = find_running(id)) s->computed += n;
+    if (State* s = find_running(id)) {
+      s->computed += n;
+      blocks_.cache_blocks(s->seq, s->tokens, s->computed);
+    }
   }
   planned_.clear();
 }

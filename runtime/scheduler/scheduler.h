@@ -10,6 +10,9 @@
 //
 // Pure host logic over a BlockManager: the scheduler reserves each step's
 // blocks before the step runs, so the model runner's growth never fails.
+// With the BlockManager's prefix cache on, an admitted request starts after
+// the leading blocks it shares with earlier requests, and each completed
+// step adds the newly filled blocks to the cache.
 // Sampling and stop decisions belong to the caller (append_token, finish).
 #pragma once
 
@@ -74,6 +77,8 @@ class Scheduler {
   size_t running() const { return running_.size(); }
   bool is_running(RequestId id) const;
   uint64_t preemptions() const { return preemptions_; }
+  // Prompt tokens a running request got from the prefix cache (not computed).
+  uint32_t cached_tokens(RequestId id) const;
   // Tokens (prompt and generated) of a request still known to the scheduler.
   std::span<const int32_t> tokens(RequestId id) const;
 
@@ -84,6 +89,7 @@ class Scheduler {
     uint32_t computed = 0;        // tokens whose K/V are in the cache
     SeqId seq = 0;
     uint64_t admitted = 0;        // admission order (preemption picks the latest)
+    uint32_t cached = 0;          // prompt tokens the prefix cache supplied at admission
   };
   State* admit_next();  // the next waiting request, if it may run now
   void preempt(State& s);

@@ -23,26 +23,12 @@
 #include "runtime/scheduler/scheduler.h"
 #include "runtime/sampler/sampler.h"
 #include "runtime/vk/context.h"
+#include "tests/golden_manifest.h"
 
 using namespace vkmind;
+using test::kGolden;
 
 namespace {
-
-const std::filesystem::path kGolden = std::filesystem::path(VKMIND_SOURCE_DIR) / "tests/reference/golden";
-
-std::vector<std::string> checkpoints() {
-  std::vector<std::string> out;
-  std::ifstream in(kGolden / "MANIFEST.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string dir, dtype, cp;
-    words >> dir >> dtype;
-    while (words >> cp) out.push_back((kGolden / dir / cp).string());
-  }
-  return out;
-}
 
 constexpr uint32_t kSeqs = 16;
 constexpr uint32_t kGenerate = 6;
@@ -67,10 +53,11 @@ float range_of(const std::vector<float>& v) {
 
 TEST_CASE("batched steps give every sequence its result alone", "[engine][batch]") {
   vk::Context ctx(vk::ContextOptions{"", vk::Instance::validation_layer_available()});
-  const auto all = checkpoints();
+  const auto all = test::golden_checkpoints();
   REQUIRE(all.size() >= 20);
-  for (const std::string& path : all) {
-    DYNAMIC_SECTION(path.substr(kGolden.string().size() + 1)) {
+  for (const auto& cp : all) {
+    const std::string& path = cp.path;
+    DYNAMIC_SECTION(cp.name) {
       auto model = Model::open(path);
       RunnerOptions o;
       o.context = 256;  // also the step capacity: 12 prompts (184 tokens) in one step
@@ -175,7 +162,8 @@ namespace {
 // batching over the runner's own KV pool.
 std::map<RequestId, std::vector<int32_t>> serve(ModelRunner& runner, const std::vector<std::vector<int32_t>>& prompts,
                                                 uint32_t n, uint32_t batch_tokens, uint64_t* preemptions) {
-  Scheduler sched(runner.blocks(), {.batch_tokens = batch_tokens, .max_running = runner.max_seqs(),
+  Scheduler sched(runner.blocks(), {.batch_tokens = std::min(batch_tokens, runner.step_tokens()),
+                                    .max_running = runner.max_seqs(),
                                     .context = runner.context()});
   for (size_t i = 0; i < prompts.size(); ++i) sched.add(RequestId(i), prompts[i]);
   std::map<RequestId, std::vector<int32_t>> out;
@@ -249,6 +237,50 @@ TEST_CASE("continuous batching with preemption: every request completes as it wo
         INFO("request " << i);
         CHECK(roomy.at(RequestId(i)) == alone);
       }
+      CHECK(ctx.instance().take_validation_messages().empty());
+    }
+  }
+}
+
+TEST_CASE("prefix cache: requests sharing a prefix reuse its blocks and give the same output", "[engine][batch]") {
+  vk::Context ctx(vk::ContextOptions{"", vk::Instance::validation_layer_available()});
+  for (const char* name : {"llama_f32/model.gguf", "qwen3_f32/hf"}) {
+    DYNAMIC_SECTION(name) {
+      auto model = Model::open((kGolden / name).string());
+      const uint32_t V = model->desc().vocab;
+      std::vector<int32_t> shared(70);
+      for (size_t j = 0; j < shared.size(); ++j) shared[j] = int32_t((11 + j * 13) % V);
+      std::vector<std::vector<int32_t>> first{shared}, rest;
+      for (uint32_t i = 0; i < 5; ++i) {
+        auto p = shared;
+        for (uint32_t j = 0; j <= i; ++j) p.push_back(int32_t((5 + i * 7 + j) % V));
+        rest.push_back(p);
+      }
+      auto run_with = [&](bool cache, KvStats* stats) {
+        RunnerOptions o;
+        o.context = 256;
+        o.kv_type = KvType::F32;
+        o.max_seqs = 8;
+        o.kv_blocks = 64;
+        o.prefix_cache = cache;
+        ModelRunner runner(ctx, *model, o);
+        uint64_t preemptions = 0;
+        auto a = serve(runner, first, 8, 512, &preemptions);
+        auto b = serve(runner, rest, 8, 512, &preemptions);  // after the first finished: its blocks are cached
+        *stats = runner.kv_stats();
+        std::vector<std::vector<int32_t>> out{a.at(0)};
+        for (auto& [id, toks] : b) out.push_back(toks);
+        return out;
+      };
+      KvStats on{}, off{};
+      const auto with_cache = run_with(true, &on);
+      const auto without = run_with(false, &off);
+      CHECK(with_cache == without);
+      // 4 full blocks of 16 of the 70 shared tokens, for each of the 5 later requests.
+      CHECK(on.prefix_hit_tokens == 5 * 64);
+      CHECK(off.prefix_hit_tokens == 0);
+      CHECK(on.blocks_used == 0);
+      CHECK(on.blocks_cached > 0);
       CHECK(ctx.instance().take_validation_messages().empty());
     }
   }

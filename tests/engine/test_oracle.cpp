@@ -15,33 +15,11 @@
 
 #include "include/vkmind/engine.h"
 #include "tests/engine/expected_file.h"
+#include "tests/golden_manifest.h"
 
 using namespace vkmind;
 
 namespace {
-
-const std::filesystem::path kGolden = std::filesystem::path(VKMIND_SOURCE_DIR) / "tests/reference/golden";
-
-struct Checkpoint {
-  std::string name;  // case/checkpoint
-  std::filesystem::path dir;
-  std::string path;
-  bool f16;
-};
-
-std::vector<Checkpoint> manifest() {
-  std::vector<Checkpoint> out;
-  std::ifstream in(kGolden / "MANIFEST.txt");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string dir, dtype, cp;
-    words >> dir >> dtype;
-    while (words >> cp) out.push_back({dir + "/" + cp, kGolden / dir, (kGolden / dir / cp).string(), dtype == "f16"});
-  }
-  return out;
-}
 
 float max_abs_diff(const std::vector<float>& got, const std::vector<double>& want) {
   REQUIRE(got.size() == want.size());
@@ -53,7 +31,7 @@ float max_abs_diff(const std::vector<float>& got, const std::vector<double>& wan
 }  // namespace
 
 TEST_CASE("oracle checkpoints: logits and 16 greedy tokens", "[engine][oracle]") {
-  auto checkpoints = manifest();
+  auto checkpoints = test::golden_checkpoints();
   REQUIRE(checkpoints.size() >= 20);
   for (const auto& cp : checkpoints) {
     SECTION(cp.name) {

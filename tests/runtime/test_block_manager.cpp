@@ -60,3 +60,76 @@ TEST_CASE("truncate frees whole blocks past the new end", "[kv]") {
   CHECK(m.length(3) == 5);
   CHECK(m.free_blocks() == 6);
 }
+
+namespace {
+
+std::vector<int32_t> ids(size_t n, int32_t first) {
+  std::vector<int32_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = first + int32_t(i);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("prefix cache: a new sequence takes the full blocks it shares, leaving one token to compute", "[kv]") {
+  BlockManager m(16, 4, true);
+  const auto a = ids(10, 0);  // blocks [0..3] [4..7] and 2 tokens
+  REQUIRE(m.grow(1, 10));
+  m.cache_blocks(1, a, 10);
+  auto b = a;
+  b[9] = 99;  // same first 9 tokens
+  CHECK(m.match_prefix(2, b) == 8);
+  CHECK(m.block_table(2)[0] == m.block_table(1)[0]);
+  CHECK(m.block_table(2)[1] == m.block_table(1)[1]);
+  CHECK(m.length(2) == 8);
+  // A prompt of exactly 8 shared tokens still computes its last one.
+  CHECK(m.match_prefix(3, std::span(a).first(8)) == 4);
+  // Different content from the second block on: only the first matches.
+  auto c = a;
+  c[5] = -1;
+  CHECK(m.match_prefix(4, c) == 4);
+  const KvStats st = m.stats();
+  CHECK(st.prefix_hit_tokens == 16);
+  CHECK(st.prefix_lookup_tokens == 10 + 8 + 10);
+  // Off: nothing matches.
+  BlockManager off(16, 4);
+  REQUIRE(off.grow(1, 10));
+  off.cache_blocks(1, a, 10);
+  CHECK(off.match_prefix(2, a) == 0);
+}
+
+TEST_CASE("prefix cache: released blocks stay cached until the pool needs them, oldest first", "[kv]") {
+  BlockManager m(4, 4, true);
+  const auto a = ids(9, 0), b = ids(9, 100);
+  REQUIRE(m.grow(1, 8));
+  m.cache_blocks(1, a, 8);
+  m.release(1);
+  CHECK(m.free_blocks() == 4);  // cached blocks count as available
+  CHECK(m.stats().blocks_used == 0);
+  CHECK(m.stats().blocks_cached == 2);
+  REQUIRE(m.grow(2, 8));  // takes the 2 truly free blocks first
+  m.cache_blocks(2, b, 8);
+  m.release(2);
+  CHECK(m.stats().blocks_cached == 4);
+  CHECK(m.match_prefix(3, a) == 8);  // a's blocks: in use again, no longer evictable
+  m.release(3);                       // a is now the most recently used
+  REQUIRE(m.grow(4, 8));              // evicts b's two blocks (older), not a's
+  CHECK(m.stats().prefix_evictions == 2);
+  CHECK(m.match_prefix(5, b) == 0);
+  m.release(5);
+  CHECK(m.match_prefix(6, a) == 8);
+}
+
+TEST_CASE("prefix cache: a cached block about to be rewritten leaves the cache; a shared one is dropped", "[kv]") {
+  BlockManager m(8, 4, true);
+  const auto a = ids(8, 0);
+  REQUIRE(m.grow(1, 8));
+  m.cache_blocks(1, a, 8);
+  // Sequence 1 rewrites from position 6: its second block leaves the cache.
+  CHECK(m.truncate(1, 6) == 6);
+  CHECK(m.match_prefix(2, ids(9, 0)) == 4);
+  // Sequence 2 shares block 0 with 1; truncating 2 into it keeps 1's intact.
+  CHECK(m.truncate(2, 2) == 0);
+  CHECK(m.length(1) == 6);
+  CHECK(m.match_prefix(3, ids(9, 0)) == 4);
+}

@@ -28,7 +28,8 @@ struct Driver {
   std::map<RequestId, uint32_t> max_new;
   std::vector<ScheduledStep> steps;
 
-  Driver(uint32_t num_blocks, SchedulerOptions o) : blocks(num_blocks, 16), sched(blocks, o) {}
+  Driver(uint32_t num_blocks, SchedulerOptions o, bool prefix_cache = false)
+      : blocks(num_blocks, 16, prefix_cache), sched(blocks, o) {}
 
   void add(RequestId id, std::vector<int32_t> p, uint32_t n) {
     sched.add(id, std::move(p));
@@ -169,4 +170,33 @@ TEST_CASE("scheduler: a request that fills the whole pool is reported exhausted,
   CHECK(exhausted);
   CHECK_FALSE(d.sched.has_work());
   CHECK(d.blocks.free_blocks() == 2);
+}
+
+TEST_CASE("scheduler: a request sharing a 200-token prefix computes only its remainder", "[scheduler]") {
+  auto run_pair = [](bool cache, uint32_t* cached, uint32_t* computed_second) {
+    Driver d(64, {.batch_tokens = 512, .max_running = 4, .context = 512}, cache);
+    auto first = prompt(230), second = prompt(230);
+    second.resize(200);
+    for (int i = 0; i < 20; ++i) second.push_back(7000 + i);  // shares the first 200 tokens
+    d.add(1, first, 5);
+    d.run();
+    d.add(2, second, 5);
+    const ScheduledStep& s = d.sched.schedule();
+    REQUIRE(s.entries.size() == 1);
+    *computed_second = uint32_t(s.entries[0].tokens.size());
+    *cached = d.sched.cached_tokens(2);
+    d.sched.complete_step();
+    d.sched.append_token(2, int32_t(d.sched.tokens(2).size()));
+    d.out[2].push_back(int32_t(d.sched.tokens(2).size()) - 1);
+    d.run();
+    return d.out;
+  };
+  uint32_t cached_on = 0, computed_on = 0, cached_off = 0, computed_off = 0;
+  const auto on = run_pair(true, &cached_on, &computed_on);
+  const auto off = run_pair(false, &cached_off, &computed_off);
+  CHECK(cached_on == 192);  // 12 full blocks of 16 inside the shared 200 tokens
+  CHECK(computed_on == 220 - 192);
+  CHECK(cached_off == 0);
+  CHECK(computed_off == 220);
+  CHECK(on == off);
 }
