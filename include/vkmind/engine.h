@@ -1,6 +1,13 @@
 // vkmind's C++ API: open a model on a Vulkan device, generate text from a
 // prompt or from chat messages, stream it through a callback, cancel, and
-// read statistics. One Engine serves one model; it is not thread-safe.
+// read statistics. One Engine serves one model.
+//
+// Two ways in. The single-request calls (generate, chat, logits, token_nll)
+// run one sequence on the caller's thread; call them from one thread at a
+// time. The request API (submit, cancel, wait) is thread-safe: requests from
+// any thread are batched together by one engine thread (continuous batching,
+// runtime/scheduler), up to EngineOptions::parallel at once; each request's
+// output is what it would be alone.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/kv_cache/block_manager.h"
 #include "runtime/sampler/sampler.h"
 
 namespace vkmind {
@@ -23,10 +31,14 @@ struct EngineOptions {
   uint32_t context = 0;       // tokens; 0: the model's context length, capped at 4096
   KvType kv_type = KvType::F16;
   uint32_t kv_block_size = 16;  // 8, 16 or 32
-  uint32_t kv_blocks = 0;       // 0: enough for one sequence of `context` tokens
+  uint32_t kv_blocks = 0;       // 0: enough for `parallel` sequences of `context` tokens
   uint32_t prefill_chunk = 512; // tokens per prefill step
   bool validation = false;      // Khronos validation layer
   bool print_validation = false;  // also print each validation message to stderr as it comes
+  // Request API: sequences per step, tokens per step, prefix cache.
+  uint32_t parallel = 1;
+  uint32_t batch_tokens = 512;
+  bool prefix_cache = true;
   // A template name (chatml, qwen3, minimind, llama2, llama3) or the Jinja
   // text of one; empty: the template that came with the model.
   std::string chat_template;
@@ -66,6 +78,29 @@ struct GenerationStats {
 // false cancels the generation.
 using TextCallback = std::function<bool(std::string_view text)>;
 
+using RequestId = uint64_t;
+
+// What a request produced: streamed piece by piece (RequestUpdate), or whole
+// at the end (RequestResult).
+struct RequestUpdate {
+  RequestId id = 0;
+  int32_t token = -1;     // the new token; -1 in the final update
+  std::string text;       // complete UTF-8 text it adds (stop strings held back)
+  bool finished = false;  // the last update; `stats` are final
+};
+
+struct RequestResult {
+  RequestId id = 0;
+  std::vector<int32_t> tokens;  // generated
+  std::string text;
+  GenerationStats stats;        // stop_reason "eos", "stop string", "max tokens", "context full", "cancelled", "error"
+  double queue_ms = 0;          // submitted -> first scheduled
+  std::string error;            // why a request was refused (stop_reason "error")
+};
+
+// Called on the engine thread: keep it short.
+using RequestCallback = std::function<void(const RequestUpdate&)>;
+
 class Engine {
  public:
   static std::unique_ptr<Engine> open(const std::string& model_path, const EngineOptions& options = {});
@@ -85,6 +120,22 @@ class Engine {
   virtual std::vector<int32_t> chat_tokens(const std::vector<ChatMessage>& messages) const = 0;
   // Forgets the conversation (frees its KV cache blocks).
   virtual void reset() = 0;
+  // Thread-safe request API. A request that can never run (longer than the
+  // context or the KV pool, bad ids or sampling parameters) finishes at once
+  // with stop_reason "error" and a message.
+  virtual RequestId submit(std::vector<int32_t> prompt, const GenerateOptions& options,
+                           RequestCallback on_update = {}) = 0;
+  virtual RequestId submit_text(const std::string& prompt, const GenerateOptions& options,
+                                RequestCallback on_update = {}) = 0;
+  virtual RequestId submit_chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
+                                RequestCallback on_update = {}) = 0;
+  // Stops a request and frees its KV blocks at once (no-op once finished).
+  virtual void cancel(RequestId id) = 0;
+  // Blocks until the request finishes; each id can be waited for once.
+  virtual RequestResult wait(RequestId id) = 0;
+  // KV cache statistics (blocks, prefix cache hits, evictions).
+  virtual KvStats kv_stats() const = 0;
+
   // Logits of the last position after running `tokens` from an empty cache.
   virtual std::vector<float> logits(std::span<const int32_t> tokens) = 0;
   // Negative log-likelihood of each token given the ones before it (index 0

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <cstdio>
 
 #include "model/model_desc.h"
@@ -13,6 +14,7 @@
 #include "model/tokenizer/stream_decoder.h"
 #include "model/tokenizer/tokenizer.h"
 #include "runtime/engine/model_runner.h"
+#include "runtime/engine/request_loop.h"
 #include "runtime/engine/stop_matcher.h"
 #include "runtime/vk/context.h"
 #include "runtime/vk/error.h"
@@ -54,6 +56,16 @@ class EngineImpl final : public Engine {
     runner.kv_block_size = options.kv_block_size;
     runner.kv_blocks = options.kv_blocks;
     runner.prefill_chunk = options.prefill_chunk;
+    if (options.parallel == 0 || options.parallel > 64) {
+      throw Error("parallel sequences must be 1..64, not " + std::to_string(options.parallel));
+    }
+    parallel_ = options.parallel;
+    batch_tokens_ = std::max(1u, options.batch_tokens);
+    runner.max_seqs = options.parallel;
+    runner.prefix_cache = options.prefix_cache;
+    if (!runner.kv_blocks) {
+      runner.kv_blocks = options.parallel * ((runner.context + options.kv_block_size - 1) / options.kv_block_size);
+    }
     runner_ = std::make_unique<ModelRunner>(*ctx_, *model_, runner);
     runner_->take_setup_ms();
     load_ms_ = ms_since(start);
@@ -97,28 +109,30 @@ class EngineImpl final : public Engine {
   }
 
   void reset() override {
-    runner_->release(kMainSequence);
-    cached_.clear();
+    std::lock_guard lock(runner_mutex_);
+    reset_locked();
   }
 
   std::vector<float> logits(std::span<const int32_t> tokens) override {
-    reset();
+    std::lock_guard lock(runner_mutex_);
+    reset_locked();
     check_tokens(tokens);
     check_fits(tokens.size());
     auto out = runner_->forward(kMainSequence, tokens);
     std::vector<float> result(out.begin(), out.end());
-    reset();
+    reset_locked();
     return result;
   }
 
   std::vector<double> token_nll(std::span<const int32_t> tokens,
                                 const std::function<void(size_t, size_t)>& progress) override {
     check_tokens(tokens);
+    std::lock_guard lock(runner_mutex_);
     std::vector<double> nll(tokens.size(), 0.0);
     const size_t window = token_capacity();
     const uint32_t vocab = vocab_size();
     for (size_t start = 0; start + 1 < tokens.size(); start += window) {
-      reset();
+      reset_locked();
       const size_t n = std::min(window, tokens.size() - start);
       auto rows = runner_->forward(kMainSequence, tokens.subspan(start, n), true);
       for (size_t i = 0; i + 1 < n; ++i) {
@@ -131,7 +145,7 @@ class EngineImpl final : public Engine {
       }
       if (progress) progress(start + n, tokens.size());
     }
-    reset();
+    reset_locked();
     return nll;
   }
 
@@ -182,6 +196,28 @@ class EngineImpl final : public Engine {
   }
 
   std::vector<std::string> take_validation_messages() override { return ctx_->instance().take_validation_messages(); }
+
+  RequestId submit(std::vector<int32_t> prompt, const GenerateOptions& options, RequestCallback on_update) override {
+    return loop().submit(std::move(prompt), options, std::move(on_update));
+  }
+  RequestId submit_text(const std::string& prompt, const GenerateOptions& options, RequestCallback on_update) override {
+    auto tokens = tokenize(prompt, options.add_bos.value_or(tokenizer_->add_bos_by_default()), options.parse_special);
+    if (options.add_eos.value_or(tokenizer_->add_eos_by_default()) && tokenizer_->eos_id()) {
+      tokens.push_back(*tokenizer_->eos_id());
+    }
+    if (tokens.empty()) return loop().refuse("the prompt is empty (no tokens): give a prompt or allow BOS");
+    return submit(std::move(tokens), options, std::move(on_update));
+  }
+  RequestId submit_chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
+                        RequestCallback on_update) override {
+    return submit(chat_tokens(messages), options, std::move(on_update));
+  }
+  void cancel(RequestId id) override { loop().cancel(id); }
+  RequestResult wait(RequestId id) override { return loop().wait(id); }
+  KvStats kv_stats() const override {
+    std::lock_guard lock(runner_mutex_);
+    return runner_->kv_stats();
+  }
 
  private:
   // The tokenizer may be smaller than the embedding (vocabularies padded to
@@ -243,6 +279,7 @@ class EngineImpl final : public Engine {
   // Seconds to feed `tokens` synthetic ids, `step` per forward, after `depth`
   // untimed ones; graph recording (first use of a shape) is not counted.
   double time_forward(uint32_t tokens, uint32_t depth, uint32_t step) {
+    std::lock_guard lock(runner_mutex_);
     const auto ids = bench_ids(tokens, depth);
     if (depth) runner_->forward(kMainSequence, std::span(ids).first(depth));
     runner_->take_setup_ms();
@@ -251,7 +288,7 @@ class EngineImpl final : public Engine {
       runner_->forward(kMainSequence, std::span(ids).subspan(i, std::min(step, depth + tokens - i)));
     }
     const double ms = ms_since(start) - runner_->take_setup_ms();
-    reset();
+    reset_locked();
     return ms / 1000.0;
   }
 
@@ -261,7 +298,7 @@ class EngineImpl final : public Engine {
       throw Error("depth " + std::to_string(depth) + " + " + std::to_string(tokens) + " tokens exceeds the " +
                   std::to_string(token_capacity()) + " tokens the cache holds (--ctx)");
     }
-    reset();
+    reset_locked();
     // Ids from the middle of the vocabulary: ordinary tokens, never control ones.
     const uint32_t vocab = vocab_size(), span = std::max(1u, vocab / 2);
     std::vector<int32_t> ids(size_t(depth) + tokens);
@@ -300,8 +337,14 @@ class EngineImpl final : public Engine {
 
   // Feeds `tokens` (reusing the cached prefix they share with the previous
   // turn), then samples until a stop condition.
+  void reset_locked() {
+    runner_->release(kMainSequence);
+    cached_.clear();
+  }
+
   GenerationStats run(const std::vector<int32_t>& tokens, const GenerateOptions& options,
                       const std::function<bool(int32_t)>& on_token) {
+    std::lock_guard lock(runner_mutex_);
     if (const std::string bad = check_sampling_params(options.sampling); !bad.empty()) throw Error(bad);
     check_fits(tokens.size());
     size_t shared = 0;
@@ -382,6 +425,20 @@ class EngineImpl final : public Engine {
     return stats;
   }
 
+  // The engine thread starts with the first request.
+  RequestLoop& loop() {
+    std::call_once(loop_started_, [&] {
+      SchedulerOptions o;
+      o.batch_tokens = std::min(batch_tokens_, runner_->step_tokens());
+      o.max_running = parallel_;
+      o.context = runner_->context();
+      const auto eos = tokenizer_->eos_id();
+      loop_ = std::make_unique<RequestLoop>(*runner_, *tokenizer_, runner_mutex_, o,
+                                            [this, eos](int32_t t) { return (eos && t == *eos) || is_end_of_turn(t); });
+    });
+    return *loop_;
+  }
+
   // Chat models end a turn with their own token (<|im_end|>, <|eot_id|>).
   bool is_end_of_turn(int32_t id) const {
     if (!tokenizer_->is_control(id)) return false;
@@ -397,6 +454,13 @@ class EngineImpl final : public Engine {
   std::unique_ptr<ModelRunner> runner_;
   std::vector<int32_t> cached_;  // tokens held in the KV cache of the main sequence
   double load_ms_ = 0;
+  uint32_t parallel_ = 1, batch_tokens_ = 512;
+  // The runner is shared by the single-request calls (sequence 0, caller's
+  // thread) and the request loop (its own thread); each holds this while it
+  // uses the runner.
+  mutable std::mutex runner_mutex_;
+  std::once_flag loop_started_;
+  std::unique_ptr<RequestLoop> loop_;  // declared last: stopped before the runner goes
 };
 
 }  // namespace
