@@ -63,9 +63,6 @@ class EngineImpl final : public Engine {
     batch_tokens_ = std::max(1u, options.batch_tokens);
     runner.max_seqs = options.parallel;
     runner.prefix_cache = options.prefix_cache;
-    if (!runner.kv_blocks) {
-      runner.kv_blocks = options.parallel * ((runner.context + options.kv_block_size - 1) / options.kv_block_size);
-    }
     runner_ = std::make_unique<ModelRunner>(*ctx_, *model_, runner);
     runner_->take_setup_ms();
     load_ms_ = ms_since(start);

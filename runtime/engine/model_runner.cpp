@@ -44,6 +44,16 @@ constexpr uint32_t kMaxLogitRows = 64;
 
 ops::WeightView view(const DeviceMatrix& m) { return {m.slice, m.type, m.rows, m.cols}; }
 
+// Blocks in the KV pool: as asked, or room for max_seqs full contexts.
+uint32_t pool_blocks(const RunnerOptions& o) {
+  if (o.kv_block_size != 8 && o.kv_block_size != 16 && o.kv_block_size != 32) {
+    throw Error("KV block size " + std::to_string(o.kv_block_size) + " is not one of 8, 16, 32");
+  }
+  if (o.kv_blocks) return o.kv_blocks;
+  const uint64_t blocks = uint64_t(std::max(1u, o.max_seqs)) * ((uint64_t(o.context) + o.kv_block_size - 1) / o.kv_block_size);
+  return uint32_t(std::min<uint64_t>(blocks, UINT32_MAX));
+}
+
 uint32_t bucket_for(uint32_t tokens, uint32_t capacity) {
   uint32_t b = 1;
   while (b < tokens) b *= 2;
@@ -98,17 +108,14 @@ struct ModelRunner::Impl {
         w(upload_weights(c, weight_arena, model)),
         kv{d.n_kv_heads, d.head_dim, o.kv_block_size,
            o.kv_type == KvType::F16 ? ops::KvType::F16 : ops::KvType::F32},
-        num_blocks(o.kv_blocks ? o.kv_blocks : (o.context + o.kv_block_size - 1) / o.kv_block_size),
-        blocks(num_blocks, o.kv_block_size, o.prefix_cache),
+        num_blocks(pool_blocks(o)),
+        // Checked before the block manager sizes its tables by the pool.
+        blocks((check_kv_fits(), num_blocks), o.kv_block_size, o.prefix_cache),
         pairing(d.rope.pairing == RopePairing::GPTJ ? ops::RopePairing::GptJ : ops::RopePairing::NeoX) {
     if (o.context == 0) throw Error("the context length must be positive");
     if (o.max_seqs == 0 || o.max_seqs > kMaxLogitRows) {
       throw Error("sequences per step must be 1.." + std::to_string(kMaxLogitRows) + ", not " + std::to_string(o.max_seqs));
     }
-    if (o.kv_block_size != 8 && o.kv_block_size != 16 && o.kv_block_size != 32) {
-      throw Error("KV block size " + std::to_string(o.kv_block_size) + " is not one of 8, 16, 32");
-    }
-    check_kv_fits();
     for (uint32_t l = 0; l < d.n_layers; ++l) {
       k_pools.push_back(kv_arena.allocate(kv.pool_bytes(num_blocks)));
       v_pools.push_back(kv_arena.allocate(kv.pool_bytes(num_blocks)));
@@ -206,7 +213,8 @@ struct ModelRunner::Impl {
     }
     throw Error("a context of " + std::to_string(opt.context) + " tokens needs " + std::to_string(need_mib) +
                 " MiB of KV cache, which does not fit this device (" + limit + "): a context of at most " +
-                std::to_string(fits) + " tokens fits (--ctx " + std::to_string(fits) + ", or --kv-type f16)");
+                std::to_string(fits) + " tokens fits (--ctx " + std::to_string(fits) +
+                (kv.type == ops::KvType::F32 ? ", or --kv-type f16 for twice that)" : ")"));
   }
 
   // A column band of the fused QKV rows, bound from its first float onwards.

@@ -24,7 +24,7 @@ struct RunnerOptions {
   uint32_t context = 0;  // max tokens per sequence
   KvType kv_type = KvType::F16;
   uint32_t kv_block_size = 16;
-  uint32_t kv_blocks = 0;  // 0: context / block size
+  uint32_t kv_blocks = 0;  // 0: max_seqs x context / block size
   uint32_t prefill_chunk = 512;
   uint32_t max_seqs = 1;  // sequences one step may hold (1..64)
   bool prefix_cache = false;  // content-addressed full blocks (BlockManager::match_prefix)
