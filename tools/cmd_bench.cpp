@@ -3,6 +3,7 @@
 // tokens in one batch, `tg N` generates N tokens one at a time, both from an
 // empty cache or after `-d` tokens of depth (not timed); each test runs once
 // to warm up, then `-r` times; the figure is mean +- sample stddev of t/s.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/bench_parallel.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
 #include "tools/exit_code.h"
@@ -25,6 +27,7 @@ struct BenchFlags {
   std::vector<uint32_t> depths{0};
   int repetitions = 5;
   std::string output = "md";
+  std::vector<uint32_t> parallel;  // non-empty: the request-API figures instead
 };
 
 struct Test {
@@ -148,6 +151,22 @@ void print_results(const BenchFlags& f, const Engine& engine, const std::vector<
 }
 
 void run(BenchFlags& f) {
+  if (!f.parallel.empty()) {
+    const uint32_t p = f.prompt_tokens.front(), n = f.gen_tokens.front();
+    if (p == 0 || n == 0) {
+      std::fprintf(stderr, "vkmind bench --parallel: needs -p and -n above 0\n");
+      throw ExitCode{kExitUsage};
+    }
+    f.model.engine.parallel = *std::max_element(f.parallel.begin(), f.parallel.end());
+    // Each sequence needs only its own tokens: a pool of N full model contexts may not fit.
+    if (!f.model.engine.context) f.model.engine.context = (p + n + 1 + 15) / 16 * 16;
+    auto engine = open_engine(f.model);
+    std::fprintf(stderr, "bench: %s (%s), requests of %u prompt + %u generated tokens\n",
+                 model_name(f.model.model).c_str(), engine->description().c_str(), p, n);
+    run_parallel_bench(*engine, f.parallel, p, n, model_name(f.model.model));
+    finish(*engine, f.model);
+    return;
+  }
   auto engine = open_engine(f.model);
   std::vector<Test> tests;
   for (uint32_t d : f.depths) {
@@ -212,6 +231,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--repetitions,-r", f->repetitions, "Measured runs of each test (after one warm-up)")
       ->check(integer_in(1, 1000));
   cmd->add_option("--output,-o", f->output, "Output format")->check(CLI::IsMember({"md", "json", "csv"}));
+  cmd->add_option("--parallel", f->parallel,
+                  "Concurrent requests, comma-separated (e.g. 1,4,16): serving figures for the first -p and -n")
+      ->delimiter(',')
+      ->check(integer_in(1, 64));
   cmd->callback([f] { run(*f); });
 }
 

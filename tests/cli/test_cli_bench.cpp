@@ -62,3 +62,15 @@ TEST_CASE("perplexity refuses a context too small to score a token", "[cli]") {
   CHECK(two.out.find("nan") == std::string::npos);
   CHECK(two.out.find("perplexity: ") != std::string::npos);
 }
+
+TEST_CASE("bench --parallel: one row of serving figures per N", "[cli]") {
+  auto r = run_cli({"bench", "-m", tiny_gguf(), "-p", "16", "-n", "8", "--parallel", "1,4"});
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("aggregate decode t/s") != std::string::npos);
+  CHECK(r.out.find("| model.gguf | 1 | 16 | 8 |") != std::string::npos);
+  CHECK(r.out.find("| model.gguf | 4 | 16 | 8 |") != std::string::npos);
+  auto bad = run_cli({"bench", "-m", tiny_gguf(), "--parallel", "0"});
+  CHECK(bad.status == 2);
+  auto none = run_cli({"bench", "-m", tiny_gguf(), "-n", "0", "--parallel", "2"});
+  CHECK(none.status == 2);
+}
