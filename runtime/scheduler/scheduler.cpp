@@ -114,7 +114,11 @@ bool Scheduler::reserve(State& s, uint32_t length) {
 }
 
 const ScheduledStep& Scheduler::schedule() {
-  step_ = {};
+  // Cleared, not reassigned: the vectors keep their capacity from step to step.
+  step_.entries.clear();
+  step_.preempted.clear();
+  step_.exhausted.clear();
+  step_.tokens = 0;
   planned_.clear();
   uint32_t budget = opt_.batch_tokens;
   auto plan = [&](State& s, uint32_t n) {
@@ -125,7 +129,8 @@ const ScheduledStep& Scheduler::schedule() {
     step_.tokens += n;
     budget -= n;
   };
-  std::vector<RequestId> order;
+  std::vector<RequestId>& order = order_;
+  order.clear();
   for (const auto& [id, s] : running_) order.push_back(id);
   std::sort(order.begin(), order.end(),
             [&](RequestId a, RequestId b) { return running_.at(a).admitted < running_.at(b).admitted; });

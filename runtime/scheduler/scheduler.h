@@ -105,6 +105,7 @@ class Scheduler {
   std::map<RequestId, State> running_;
   ScheduledStep step_;
   std::vector<std::pair<RequestId, uint32_t>> planned_;  // (request, tokens) of step_
+  std::vector<RequestId> order_;                         // running requests by admission, per step
   SeqId next_seq_ = 1;
   uint64_t admissions_ = 0, preemptions_ = 0;
 };
