@@ -66,6 +66,9 @@ void Graph::add(Node node) {
                   " workgroups in dimension " + std::to_string(d) + ", over the device limit");
     }
   }
+  if (node.indirect && (node.indirect->size < sizeof(VkDispatchIndirectCommand) || node.indirect->offset % 4 != 0)) {
+    throw Error("graph: node '" + node.label + "' has indirect arguments that are not 12 bytes at a 4-byte offset");
+  }
   nodes_.push_back(std::move(node));
 }
 
@@ -74,7 +77,7 @@ void Graph::derive_barriers() {
   barriers_ = 0;
   std::vector<vk::BufferSlice> written, read;  // since the last barrier
   for (size_t n = 0; n < nodes_.size(); ++n) {
-    bool hazard = false;
+    bool hazard = nodes_[n].indirect && overlaps_any(*nodes_[n].indirect, written);
     for (const Binding& b : nodes_[n].bindings) {
       if (is_read(b.access) && overlaps_any(b.slice, written)) hazard = true;               // read after write
       if (is_write(b.access) && (overlaps_any(b.slice, written) || overlaps_any(b.slice, read))) hazard = true;
@@ -85,6 +88,7 @@ void Graph::derive_barriers() {
       written.clear();
       read.clear();
     }
+    if (nodes_[n].indirect) read.push_back(*nodes_[n].indirect);
     for (const Binding& b : nodes_[n].bindings) {
       if (is_read(b.access)) read.push_back(b.slice);
       if (is_write(b.access)) written.push_back(b.slice);
@@ -184,9 +188,10 @@ void Graph::record() {
     if (barrier_before_[n]) {
       VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
       barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
-      barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-      vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0,
-                           1, &barrier, 0, nullptr, 0, nullptr);
+      barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_INDIRECT_COMMAND_READ_BIT;
+      vkCmdPipelineBarrier(commands_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                           VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT, 0, 1, &barrier,
+                           0, nullptr, 0, nullptr);
     }
     VkPipeline pipeline = node.pipeline->get();
     if (bound != pipeline) {
@@ -199,7 +204,11 @@ void Graph::record() {
       vkCmdPushConstants(commands_, node.pipeline->layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0,
                          uint32_t(node.push.size()), node.push.data());
     }
-    vkCmdDispatch(commands_, node.groups[0], node.groups[1], node.groups[2]);
+    if (node.indirect) {
+      vkCmdDispatchIndirect(commands_, node.indirect->buffer, node.indirect->offset);
+    } else {
+      vkCmdDispatch(commands_, node.groups[0], node.groups[1], node.groups[2]);
+    }
     if (profile_) {
       vkCmdWriteTimestamp(commands_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_.get(), uint32_t(n + 1));
     }

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,12 @@ struct Node {
   const vk::Pipeline* pipeline = nullptr;
   std::vector<Binding> bindings;  // binding i of the kernel
   std::vector<uint8_t> push;
-  std::array<uint32_t, 3> groups{1, 1, 1};
+  std::array<uint32_t, 3> groups{1, 1, 1};  // with `indirect`: the most the arguments may ask for
   std::string label;
+  // Set: the workgroup counts are read at run time from three u32 at this
+  // slice (VkDispatchIndirectCommand), so a step dispatches only the work it
+  // has, not the capacity the graph was recorded for.
+  std::optional<vk::BufferSlice> indirect;
 };
 
 struct NodeTiming {
@@ -56,6 +61,15 @@ class Graph {
   void dispatch(const vk::Pipeline& pipeline, std::vector<Binding> bindings, const Push& push,
                 std::array<uint32_t, 3> groups, std::string label) {
     Node node{&pipeline, std::move(bindings), std::vector<uint8_t>(sizeof(Push)), groups, std::move(label)};
+    std::memcpy(node.push.data(), &push, sizeof(Push));
+    add(std::move(node));
+  }
+  // As dispatch(), with the counts read from `arguments` when the graph runs;
+  // `most` bounds them (checked against the device limits at add()).
+  template <typename Push>
+  void dispatch_indirect(const vk::Pipeline& pipeline, std::vector<Binding> bindings, const Push& push,
+                         const vk::BufferSlice& arguments, std::array<uint32_t, 3> most, std::string label) {
+    Node node{&pipeline, std::move(bindings), std::vector<uint8_t>(sizeof(Push)), most, std::move(label), arguments};
     std::memcpy(node.push.data(), &push, sizeof(Push));
     add(std::move(node));
   }

@@ -16,6 +16,7 @@ constexpr uint32_t kHeaderWords = 4;
 constexpr uint32_t kItemWords = 8;
 constexpr uint32_t kMergeWords = 4;
 constexpr uint32_t kMergeWorkgroup = 64;
+constexpr uint32_t kArgumentStride = 16;  // bytes per VkDispatchIndirectCommand slot
 constexpr uint32_t kMaxAccumulators = 64;  // per-invocation output registers (NACC)
 
 uint32_t div_up(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
@@ -102,7 +103,8 @@ AttentionPlan::AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& devic
   split_items_ = host.allocate(u32 * (kHeaderWords + kItemWords * split_cap_));
   merge_list_ = host.allocate(u32 * (kHeaderWords + kMergeWords * merge_cap_));
   partials_ = device.allocate(u32 * uint64_t(split_cap_) * s.n_heads * (s.head_dim + 2));
-  for (const auto* b : {&positions_, &slots_, &tables_, &tile_items_, &split_items_, &merge_list_})
+  arguments_ = host.allocate(3 * kArgumentStride);
+  for (const auto* b : {&positions_, &slots_, &tables_, &tile_items_, &split_items_, &merge_list_, &arguments_})
     if (!b->mapped) throw Error("attention: the plan's host arena is not host-visible");
   std::memset(positions_.mapped, 0, positions_.size);
   std::memset(tables_.mapped, 0, tables_.size);
@@ -110,6 +112,12 @@ AttentionPlan::AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& devic
   words(tile_items_)[0] = 0;
   words(split_items_)[0] = 0;
   words(merge_list_)[0] = 0;
+  std::memset(arguments_.mapped, 0, arguments_.size);
+  runs_.reserve(s.max_tokens);
+}
+
+vk::BufferSlice AttentionPlan::dispatch_arguments(uint32_t which) const {
+  return arguments_.sub(uint64_t(which) * kArgumentStride, kArgumentStride);
 }
 
 uint32_t AttentionPlan::splits_for(uint32_t context, uint32_t decode_tokens) const {
@@ -158,10 +166,8 @@ void AttentionPlan::set_batch(std::span<const uint32_t> seq_rows, std::span<cons
   std::fill(slots + T, slots + s.max_tokens, kNoSlot);
 
   // Runs of consecutive tokens of one sequence.
-  struct Run {
-    uint32_t row, first, count;
-  };
-  std::vector<Run> runs;
+  std::vector<Run>& runs = runs_;
+  runs.clear();
   for (uint32_t t = 0; t < T; ++t) {
     if (!runs.empty() && runs.back().row == seq_rows[t]) ++runs.back().count;
     else runs.push_back({seq_rows[t], t, 1});
@@ -214,6 +220,10 @@ void AttentionPlan::set_batch(std::span<const uint32_t> seq_rows, std::span<cons
   words(tile_items_)[0] = step_.tiles;
   words(split_items_)[0] = step_.split_items;
   words(merge_list_)[0] = step_.merged_tokens;
+  const uint32_t counts[3][3] = {{step_.tiles, s.n_kv_heads, 1},
+                                 {step_.split_items, s.n_kv_heads, 1},
+                                 {step_.merged_tokens, s.n_heads, 1}};
+  for (uint32_t i = 0; i < 3; ++i) std::memcpy(dispatch_arguments(i).mapped, counts[i], sizeof counts[i]);
 }
 
 void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, const vk::BufferSlice& q,
@@ -233,15 +243,17 @@ void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, con
     return ctx.pipeline({kernel, 8, sizeof(push::Attention),
                          {c.workgroup, s.head_dim, n_rep, c.tile_tokens, c.tile_keys, s.block_size, c.lanes}});
   };
-  auto record = [&](const vk::Pipeline& pipeline, const vk::BufferSlice& items, uint32_t capacity, const char* label) {
-    g.dispatch(pipeline,
+  auto record = [&](const vk::Pipeline& pipeline, const vk::BufferSlice& items, uint32_t which, uint32_t capacity,
+                    const char* label) {
+    g.dispatch_indirect(pipeline,
                {graph::reads(q), graph::reads(k_pool), graph::reads(v_pool), graph::reads(plan.block_tables()),
                 graph::reads(plan.positions()), graph::reads(items), graph::updates(out),
                 graph::writes(plan.partials())},
-               pc, {capacity, s.n_kv_heads, 1}, label);
+               pc, plan.dispatch_arguments(which), {capacity, s.n_kv_heads, 1}, label);
   };
   if (plan.tile_capacity() > 0) {
-    record(tiled(plan.prefill_config()), plan.tile_items(), plan.tile_capacity(), "attention_prefill");
+    record(tiled(plan.prefill_config()), plan.tile_items(), AttentionPlan::kPrefillDispatch, plan.tile_capacity(),
+           "attention_prefill");
   }
   if (plan.split_capacity() > 0) {
     const std::string split_kernel = s.kv_type == KvType::F16 ? "attention_split_f16" : "attention_split_f32";
@@ -249,10 +261,11 @@ void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, con
         plan.subgroup_decode() ? ctx.pipeline({split_kernel, 8, sizeof(push::Attention),
                                                {ctx.device().report().subgroup_size, s.head_dim, n_rep, s.block_size}})
                                : tiled(plan.decode_config());
-    record(split, plan.split_items(), plan.split_capacity(), "attention_decode");
+    record(split, plan.split_items(), AttentionPlan::kSplitDispatch, plan.split_capacity(), "attention_decode");
     const auto& merge = ctx.pipeline({"attention_merge", 3, sizeof(push::AttentionMerge), {kMergeWorkgroup, s.head_dim}});
-    g.dispatch(merge, {graph::reads(plan.partials()), graph::reads(plan.merge_list()), graph::updates(out)},
-               push::AttentionMerge{s.n_heads, out_stride}, {plan.merge_capacity(), s.n_heads, 1}, "attention_merge");
+    g.dispatch_indirect(merge, {graph::reads(plan.partials()), graph::reads(plan.merge_list()), graph::updates(out)},
+                        push::AttentionMerge{s.n_heads, out_stride}, plan.dispatch_arguments(AttentionPlan::kMergeDispatch),
+                        {plan.merge_capacity(), s.n_heads, 1}, "attention_merge");
   }
 }
 

@@ -32,7 +32,9 @@
 //     split items same format; slot != ~0u = partial row index of a split
 //     merge list  [4 + 4*cap]: word 0 = count; entry e at 4 + 4e:
 //                 token, first slot, slot count, 0
-// Dispatches are recorded for the capacity; items past the count exit at once.
+//   dispatch arguments  3 x VkDispatchIndirectCommand (prefill, split, merge),
+//                 the step's item counts: the graph is recorded once for the
+//                 capacity, yet each step launches only the workgroups it has.
 #pragma once
 
 #include <cstdint>
@@ -123,6 +125,9 @@ class AttentionPlan {
   const vk::BufferSlice& split_items() const { return split_items_; }
   const vk::BufferSlice& merge_list() const { return merge_list_; }
   const vk::BufferSlice& partials() const { return partials_; }
+  // The indirect arguments of the prefill, decode-split and merge dispatches.
+  vk::BufferSlice dispatch_arguments(uint32_t which) const;
+  static constexpr uint32_t kPrefillDispatch = 0, kSplitDispatch = 1, kMergeDispatch = 2;
 
  private:
   uint32_t splits_for(uint32_t context, uint32_t decode_tokens) const;
@@ -134,7 +139,12 @@ class AttentionPlan {
   bool cpu_device_ = false;
   bool subgroup_decode_ = false;
   AttentionStep step_;
-  vk::BufferSlice positions_, slots_, tables_, tile_items_, split_items_, merge_list_, partials_;
+  vk::BufferSlice positions_, slots_, tables_, tile_items_, split_items_, merge_list_, partials_, arguments_;
+  // set_batch's scratch, kept so that a step allocates nothing.
+  struct Run {
+    uint32_t row, first, count;
+  };
+  std::vector<Run> runs_;
 };
 
 // Records attention for the plan's batch: the prefill dispatch (when the plan
