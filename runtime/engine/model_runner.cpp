@@ -110,7 +110,8 @@ struct ModelRunner::Impl {
            o.kv_type == KvType::F16 ? ops::KvType::F16 : ops::KvType::F32},
         num_blocks(pool_blocks(o)),
         // Checked before the block manager sizes its tables by the pool.
-        blocks((check_kv_fits(), num_blocks), o.kv_block_size, o.prefix_cache),
+        blocks((check_kv_fits(), num_blocks), o.kv_block_size, o.prefix_cache,
+               (o.context + o.kv_block_size - 1) / o.kv_block_size),
         pairing(d.rope.pairing == RopePairing::GPTJ ? ops::RopePairing::GptJ : ops::RopePairing::NeoX) {
     if (o.context == 0) throw Error("the context length must be positive");
     if (o.max_seqs == 0 || o.max_seqs > kMaxLogitRows) {
@@ -147,6 +148,13 @@ struct ModelRunner::Impl {
     shape.max_tokens = o.max_seqs;
     shape.prefill = false;
     decode_plan = std::make_unique<ops::AttentionPlan>(ctx, host_arena, act_arena, shape);
+    // Block tables at full size: a step copies them without allocating.
+    step_tables.resize(o.max_seqs);
+    for (auto& table : step_tables) table.reserve(shape.max_blocks_per_seq);
+    step_rows.reserve(capacity);
+    step_positions.reserve(capacity);
+    old_lengths.reserve(o.max_seqs);
+    step_starts.reserve(o.max_seqs);
 
     const uint64_t T = capacity;
     ids = host_arena.allocate(T * 4);
@@ -372,7 +380,6 @@ struct ModelRunner::Impl {
     auto* rows = reinterpret_cast<uint32_t*>(logit_rows.mapped);
     step_rows.clear();
     step_positions.clear();
-    step_tables.resize(entries.size());
     uint32_t t = 0, r = 0;
     for (size_t i = 0; i < entries.size(); ++i) {
       const StepEntry& e = entries[i];
@@ -386,7 +393,7 @@ struct ModelRunner::Impl {
     }
     for (; t < T; ++t) id_words[t] = 0;
     for (uint32_t k = r; k < R; ++k) rows[k] = rows[0];
-    (decode ? *decode_plan : *prefill_plan).set_batch(step_rows, step_positions, step_tables);
+    (decode ? *decode_plan : *prefill_plan).set_batch(step_rows, step_positions, std::span(step_tables).first(entries.size()));
 
     last_graph = &graph_for(T, R, decode);
     last_graph->run();

@@ -1,5 +1,6 @@
 #include "runtime/engine/request_loop.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "model/tokenizer/stream_decoder.h"
@@ -26,15 +27,16 @@ struct RequestLoop::Live {
   Sampler sampler;
   tok::StreamDecoder stream;
   StopMatcher stops;
-  std::vector<int32_t> history;  // prompt + generated: what the penalties see
   RequestResult result;
   Clock::time_point submitted = Clock::now(), scheduled, first_token, last_token;
   bool started = false;
 
-  Live(RequestId i, std::vector<int32_t> p, const GenerateOptions& o, RequestCallback cb, const tok::Tokenizer& tok)
+  Live(RequestId i, std::vector<int32_t> p, const GenerateOptions& o, RequestCallback cb, const tok::Tokenizer& tok,
+       uint32_t context)
       : id(i), prompt(std::move(p)), options(o), on_update(std::move(cb)), sampler(o.sampling), stream(tok),
-        stops(o.stop), history(prompt) {
+        stops(o.stop) {
     result.id = id;
+    result.tokens.reserve(o.max_tokens >= 0 ? std::min<size_t>(size_t(o.max_tokens), context) : context);
     result.stats.prompt_tokens = uint32_t(prompt.size());
     result.stats.seed = o.sampling.seed;
   }
@@ -61,7 +63,8 @@ RequestLoop::~RequestLoop() {
 RequestId RequestLoop::submit(std::vector<int32_t> prompt, const GenerateOptions& options, RequestCallback on_update) {
   std::lock_guard lock(mutex_);
   const RequestId id = next_id_++;
-  incoming_.push_back(std::make_unique<Live>(id, std::move(prompt), options, std::move(on_update), tokenizer_));
+  incoming_.push_back(std::make_unique<Live>(id, std::move(prompt), options, std::move(on_update), tokenizer_,
+                                             runner_.context()));
   wake_.notify_all();
   return id;
 }
@@ -160,12 +163,11 @@ void RequestLoop::on_sample(Live& r, std::span<const float> logits) {
   }
   const int32_t max_tokens = r.options.max_tokens;
   if (max_tokens >= 0 && r.result.tokens.size() >= size_t(max_tokens)) return finish(r, "max tokens");
-  const int32_t next = r.sampler.sample(logits, r.history);
+  const int32_t next = r.sampler.sample(logits, scheduler_.tokens(r.id));  // prompt + generated: what penalties see
   if (!r.options.ignore_eos && is_end_(next)) return finish(r, "eos");
   if (r.result.tokens.empty()) r.first_token = now;
   r.last_token = now;
   r.result.tokens.push_back(next);
-  r.history.push_back(next);
   const std::string text = r.stops.push(r.stream.push(next));
   r.result.text += text;
   if (r.on_update) r.on_update(RequestUpdate{r.id, next, text, false});

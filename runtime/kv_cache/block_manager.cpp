@@ -6,12 +6,24 @@
 
 namespace vkmind {
 
-BlockManager::BlockManager(uint32_t num_blocks, uint32_t block_size, bool prefix_cache)
-    : num_blocks_(num_blocks), block_size_(block_size), refcount_(num_blocks, 0) {
+BlockManager::BlockManager(uint32_t num_blocks, uint32_t block_size, bool prefix_cache, uint32_t sequence_blocks)
+    : num_blocks_(num_blocks),
+      block_size_(block_size),
+      sequence_blocks_(std::min(sequence_blocks, num_blocks)),
+      refcount_(num_blocks, 0) {
   if (block_size == 0) throw std::invalid_argument("KV block size must be positive");
   if (prefix_cache) index_.emplace(num_blocks, block_size);
   free_.reserve(num_blocks);
   for (uint32_t b = num_blocks; b-- > 0;) free_.push_back(b);  // block 0 is handed out first
+}
+
+BlockManager::Sequence& BlockManager::open(SeqId seq) {
+  auto [it, created] = seqs_.try_emplace(seq);
+  if (created) {
+    it->second.blocks.reserve(sequence_blocks_);
+    if (index_) it->second.hashes.reserve(sequence_blocks_);
+  }
+  return it->second;
 }
 
 const BlockManager::Sequence& BlockManager::get(SeqId seq) const {
@@ -42,7 +54,7 @@ void BlockManager::drop_block(uint32_t block) {
 }
 
 bool BlockManager::grow(SeqId seq, uint32_t new_length, std::vector<BlockCopy>* copies) {
-  Sequence& s = seqs_[seq];
+  Sequence& s = open(seq);
   if (new_length <= s.length) return true;
   const uint32_t have = uint32_t(s.blocks.size());
   const uint32_t need = blocks_for(new_length);
@@ -92,7 +104,7 @@ uint32_t BlockManager::truncate(SeqId seq, uint32_t new_length) {
 
 uint32_t BlockManager::match_prefix(SeqId seq, std::span<const int32_t> tokens) {
   if (!index_ || tokens.empty() || (has_sequence(seq) && length(seq) != 0)) return 0;
-  Sequence& s = seqs_[seq];
+  Sequence& s = open(seq);
   lookup_tokens_ += tokens.size();
   const size_t most = (tokens.size() - 1) / block_size_;  // one token is always computed
   uint64_t previous = 0;

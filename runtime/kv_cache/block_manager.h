@@ -37,7 +37,9 @@ struct BlockCopy {
 
 class BlockManager {
  public:
-  BlockManager(uint32_t num_blocks, uint32_t block_size, bool prefix_cache = false);
+  // `sequence_blocks`: block-table room reserved for each new sequence, so
+  // that one up to that size grows without allocating (decode steps).
+  BlockManager(uint32_t num_blocks, uint32_t block_size, bool prefix_cache = false, uint32_t sequence_blocks = 0);
 
   uint32_t block_size() const { return block_size_; }
   // Blocks a sequence can take: free ones and cached ones nobody holds.
@@ -84,9 +86,11 @@ class BlockManager {
   uint32_t take_block();
   void drop_block(uint32_t block);
   const Sequence& get(SeqId seq) const;
+  Sequence& open(SeqId seq);  // created (with its reserve) if new
 
   uint32_t num_blocks_;
   uint32_t block_size_;
+  uint32_t sequence_blocks_;
   std::vector<uint32_t> free_;     // a stack: recently freed blocks are reused first
   std::vector<uint32_t> refcount_;
   std::map<SeqId, Sequence> seqs_;

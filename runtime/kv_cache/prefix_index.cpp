@@ -4,15 +4,43 @@
 
 namespace vkmind {
 
+namespace {
+size_t table_size(uint32_t num_blocks) {
+  size_t n = 2;
+  while (n < 2 * size_t(num_blocks)) n *= 2;
+  return n;
+}
+}  // namespace
+
 PrefixIndex::PrefixIndex(uint32_t num_blocks, uint32_t block_size)
     : block_size_(block_size),
+      table_(table_size(num_blocks), kNone),
+      mask_(table_.size() - 1),
       hash_(num_blocks, 0),
       tokens_(size_t(num_blocks) * block_size, 0),
       prev_(num_blocks + 1, kNone),
       next_(num_blocks + 1, kNone),
       sentinel_(num_blocks) {
   prev_[sentinel_] = next_[sentinel_] = sentinel_;
-  by_hash_.reserve(num_blocks);
+}
+
+size_t PrefixIndex::slot_of(uint64_t hash) const {
+  size_t i = hash & mask_;
+  while (table_[i] != kNone && hash_[table_[i]] != hash) i = (i + 1) & mask_;
+  return i;
+}
+
+// Linear probing's deletion without tombstones: later entries of the probe
+// run move back into the hole unless their home slot lies after it.
+void PrefixIndex::erase_slot(size_t hole) {
+  for (size_t j = (hole + 1) & mask_; table_[j] != kNone; j = (j + 1) & mask_) {
+    const size_t home = hash_[table_[j]] & mask_;
+    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (stays) continue;
+    table_[hole] = table_[j];
+    hole = j;
+  }
+  table_[hole] = kNone;
 }
 
 uint64_t PrefixIndex::chain(uint64_t previous, std::span<const int32_t> block_tokens) {
@@ -28,17 +56,20 @@ uint64_t PrefixIndex::chain(uint64_t previous, std::span<const int32_t> block_to
 }
 
 std::optional<uint32_t> PrefixIndex::find(uint64_t hash, std::span<const int32_t> block_tokens) const {
-  auto it = by_hash_.find(hash);
-  if (it == by_hash_.end()) return std::nullopt;
-  const int32_t* stored = tokens_.data() + size_t(it->second) * block_size_;
+  const uint32_t block = table_[slot_of(hash)];
+  if (block == kNone) return std::nullopt;
+  const int32_t* stored = tokens_.data() + size_t(block) * block_size_;
   if (!std::equal(block_tokens.begin(), block_tokens.end(), stored)) return std::nullopt;
-  return it->second;
+  return block;
 }
 
 bool PrefixIndex::insert(uint32_t block, uint64_t hash, std::span<const int32_t> block_tokens) {
-  if (hash_[block] != 0 || by_hash_.count(hash)) return false;
-  by_hash_.emplace(hash, block);
+  if (hash_[block] != 0) return false;
+  const size_t slot = slot_of(hash);
+  if (table_[slot] != kNone) return false;
+  table_[slot] = block;
   hash_[block] = hash;
+  ++cached_;
   std::copy(block_tokens.begin(), block_tokens.end(), tokens_.begin() + long(size_t(block) * block_size_));
   return true;
 }
@@ -46,8 +77,9 @@ bool PrefixIndex::insert(uint32_t block, uint64_t hash, std::span<const int32_t>
 void PrefixIndex::forget(uint32_t block) {
   if (hash_[block] == 0) return;
   if (parked(block)) unpark(block);
-  by_hash_.erase(hash_[block]);
+  erase_slot(slot_of(hash_[block]));
   hash_[block] = 0;
+  --cached_;
 }
 
 void PrefixIndex::park(uint32_t block) {

@@ -2,14 +2,14 @@
 // chain over the block's token ids and everything before it), and the
 // unreferenced ones kept in least-recently-used order until the pool needs
 // them. Lookups compare the stored tokens too, so a hash collision can never
-// hand a sequence someone else's keys and values. No allocation after
-// construction except the hash map's growth.
+// hand a sequence someone else's keys and values. Nothing is allocated after
+// construction: the hash table (open addressing, linear probing) has room for
+// every block of the pool at half load.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
 namespace vkmind {
@@ -37,13 +37,18 @@ class PrefixIndex {
   // Takes the least recently used parked block out of the cache; nullopt if none.
   std::optional<uint32_t> evict();
   uint32_t parked_count() const { return parked_; }
-  uint32_t cached_count() const { return uint32_t(by_hash_.size()); }
+  uint32_t cached_count() const { return cached_; }
   uint64_t evictions() const { return evictions_; }
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
+  size_t slot_of(uint64_t hash) const;  // where a lookup of `hash` stops: its block, or an empty slot
+  void erase_slot(size_t slot);
+
   uint32_t block_size_;
-  std::unordered_map<uint64_t, uint32_t> by_hash_;
+  std::vector<uint32_t> table_;  // block ids by hash_[block], kNone = empty; size a power of two
+  size_t mask_;
+  uint32_t cached_ = 0;
   std::vector<uint64_t> hash_;   // per block, 0 = not cached
   std::vector<int32_t> tokens_;  // per block, block_size ids
   // Intrusive LRU list of parked blocks; sentinel index = num_blocks.

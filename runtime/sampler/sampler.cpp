@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <unordered_map>
 
 namespace vkmind {
 
@@ -46,7 +45,9 @@ int32_t argmax(std::span<const float> logits) {
   return best;
 }
 
-Sampler::Sampler(const SamplingParams& params) : params_(params), rng_state_(params.seed) {}
+Sampler::Sampler(const SamplingParams& params) : params_(params), rng_state_(params.seed) {
+  if (params.penalty_last_n > 0) window_.reserve(size_t(params.penalty_last_n));
+}
 
 double Sampler::next_uniform() { return double(splitmix64(rng_state_) >> 11) * 0x1.0p-53; }
 
@@ -55,9 +56,14 @@ void Sampler::apply_penalties(std::span<const int32_t> history) {
   const bool additive = params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
   if ((!repeat && !additive) || params_.penalty_last_n == 0 || history.empty()) return;
   size_t n = params_.penalty_last_n < 0 ? history.size() : std::min(history.size(), size_t(params_.penalty_last_n));
-  std::unordered_map<int32_t, int> counts;
-  for (size_t i = history.size() - n; i < history.size(); ++i) counts[history[i]]++;
-  for (auto [id, count] : counts) {
+  // Each distinct id of the window once, with its count: the window sorted,
+  // in a buffer kept between calls (a map would allocate every token).
+  window_.assign(history.end() - std::ptrdiff_t(n), history.end());
+  std::sort(window_.begin(), window_.end());
+  for (size_t i = 0; i < window_.size();) {
+    const int32_t id = window_[i];
+    size_t count = 0;
+    for (; i < window_.size() && window_[i] == id; ++i) ++count;
     if (id < 0 || size_t(id) >= candidates_.size()) continue;
     float& logit = candidates_[size_t(id)].logit;
     if (repeat) logit = logit > 0 ? logit / params_.repeat_penalty : logit * params_.repeat_penalty;
@@ -66,6 +72,10 @@ void Sampler::apply_penalties(std::span<const int32_t> history) {
 }
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
+  if (candidates_.capacity() < logits.size()) {  // first call: room for every later one
+    candidates_.reserve(logits.size());
+    probs_.reserve(params_.top_k > 0 ? std::min(logits.size(), size_t(params_.top_k)) : logits.size());
+  }
   candidates_.resize(logits.size());
   for (size_t i = 0; i < logits.size(); ++i) candidates_[i] = {int32_t(i), logits[i]};
   apply_penalties(history);

@@ -47,6 +47,7 @@ class Sampler {
   uint64_t rng_state_;
   std::vector<Candidate> candidates_;  // reused across calls: no per-token allocation
   std::vector<float> probs_;
+  std::vector<int32_t> window_;  // the penalties' history window, sorted
 };
 
 // Index of the largest logit (the lowest index on ties).

@@ -25,6 +25,9 @@ void Scheduler::add(RequestId id, std::vector<int32_t> prompt) {
                 " tokens needs " + std::to_string(blocks_.blocks_for(uint32_t(need))) + " KV blocks, the whole pool has " +
                 std::to_string(blocks_.total_blocks()) + " (--kv-blocks)");
   }
+  // Room for the whole context: generated tokens append without allocating,
+  // and the spans a step hands out stay valid.
+  prompt.reserve(opt_.context);
   waiting_.push_back(State{id, std::move(prompt)});
 }
 

@@ -161,7 +161,16 @@ VkCommandBuffer Device::allocate_command_buffer() {
   info.commandBufferCount = 1;
   VkCommandBuffer commands;
   vk_check(vkAllocateCommandBuffers(device_, &info, &commands), "vkAllocateCommandBuffers");
+  count(Created::CommandBuffer);
   return commands;
+}
+
+void Device::count(Created what, uint64_t n) { created_[size_t(what)].fetch_add(n, std::memory_order_relaxed); }
+
+CreationCounts Device::created() const {
+  auto at = [&](Created c) { return created_[size_t(c)].load(std::memory_order_relaxed); };
+  return {at(Created::MemoryAllocation), at(Created::BufferSlice),  at(Created::Pipeline),
+          at(Created::DescriptorPool),   at(Created::BufferView),   at(Created::CommandBuffer)};
 }
 
 void Device::free_command_buffer(VkCommandBuffer commands) {

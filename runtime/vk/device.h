@@ -4,6 +4,8 @@
 
 #include <vulkan/vulkan.h>
 
+#include <array>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,6 +37,18 @@ std::string list_devices(const Instance& instance);
 // GPU, then the first integrated GPU, then device 0.
 VkPhysicalDevice select_physical_device(const Instance& instance, const std::string& selector);
 
+// What has been created on a device so far. A warmed-up decode step replays
+// recorded graphs and must create none of it (the steady-state test counts).
+struct CreationCounts {
+  uint64_t memory_allocations = 0;  // vkAllocateMemory
+  uint64_t buffer_slices = 0;       // Arena::allocate
+  uint64_t pipelines = 0;
+  uint64_t descriptor_pools = 0;    // one per recorded graph
+  uint64_t buffer_views = 0;
+  uint64_t command_buffers = 0;
+  bool operator==(const CreationCounts&) const = default;
+};
+
 class Device {
  public:
   Device(Instance& instance, VkPhysicalDevice physical);
@@ -59,6 +73,11 @@ class Device {
   VkCommandBuffer allocate_command_buffer();
   void free_command_buffer(VkCommandBuffer commands);
 
+  CreationCounts created() const;
+  // Called by whatever creates one of the counted things on this device.
+  enum class Created { MemoryAllocation, BufferSlice, Pipeline, DescriptorPool, BufferView, CommandBuffer };
+  void count(Created what, uint64_t n = 1);
+
  private:
   Instance& instance_;
   VkPhysicalDevice physical_;
@@ -69,6 +88,8 @@ class Device {
   CommandPool command_pool_;
   Fence fence_;
   std::unique_ptr<PipelineCache> pipeline_cache_;
+  // Atomic: pipelines may be created while another thread records.
+  std::array<std::atomic<uint64_t>, 6> created_{};
 };
 
 }  // namespace vkmind::vk

@@ -1,7 +1,9 @@
-// The paged-KV block manager: allocation, slots, sharing and copy-on-write.
+// The paged-KV block manager: allocation, slots, sharing and copy-on-write;
+// the prefix index under hash collisions.
 #include <catch2/catch.hpp>
 
 #include "runtime/kv_cache/block_manager.h"
+#include "runtime/kv_cache/prefix_index.h"
 
 using namespace vkmind;
 
@@ -132,4 +134,27 @@ TEST_CASE("prefix cache: a cached block about to be rewritten leaves the cache; 
   CHECK(m.truncate(2, 2) == 0);
   CHECK(m.length(1) == 6);
   CHECK(m.match_prefix(3, ids(9, 0)) == 4);
+}
+
+TEST_CASE("prefix index: colliding hashes are found, forgotten and found again in any order", "[kv]") {
+  // 8 blocks -> a 16-slot table. Hashes 16k + 3 all start probing at slot 3,
+  // 16k + 4 at slot 4: one probe run holding both, which forgetting entries in
+  // the middle must not break (backward-shift deletion).
+  PrefixIndex index(8, 2);
+  const int32_t toks[8][2] = {{1, 1}, {2, 2}, {3, 3}, {4, 4}, {5, 5}, {6, 6}, {7, 7}, {8, 8}};
+  auto hash_of = [](uint32_t block) { return uint64_t(16 * (block + 1) + (block % 2 ? 4 : 3)); };
+  for (uint32_t b = 0; b < 8; ++b) REQUIRE(index.insert(b, hash_of(b), toks[b]));
+  CHECK(index.cached_count() == 8);
+  CHECK_FALSE(index.insert(0, hash_of(0), toks[0]));  // already cached
+  for (uint32_t b = 0; b < 8; ++b) CHECK(index.find(hash_of(b), toks[b]) == b);
+  CHECK_FALSE(index.find(hash_of(2), toks[3]).has_value());  // same hash, other tokens: no match
+  for (uint32_t b : {2u, 5u, 0u}) index.forget(b);
+  CHECK(index.cached_count() == 5);
+  for (uint32_t b = 0; b < 8; ++b) {
+    INFO("block " << b);
+    const bool gone = b == 2 || b == 5 || b == 0;
+    CHECK(index.find(hash_of(b), toks[b]).has_value() == !gone);
+  }
+  REQUIRE(index.insert(5, hash_of(5), toks[5]));
+  for (uint32_t b : {1u, 3u, 4u, 5u, 6u, 7u}) CHECK(index.find(hash_of(b), toks[b]) == b);
 }
