@@ -2,12 +2,15 @@
 // prompt or from chat messages, stream it through a callback, cancel, and
 // read statistics. One Engine serves one model.
 //
-// Two ways in. The single-request calls (generate, chat, logits, token_nll)
-// run one sequence on the caller's thread; call them from one thread at a
-// time. The request API (submit, cancel, wait) is thread-safe: requests from
-// any thread are batched together by one engine thread (continuous batching,
-// runtime/scheduler), up to EngineOptions::parallel at once; each request's
-// output is what it would be alone.
+// All generation runs on one engine thread, which batches the requests of
+// every caller (continuous batching, runtime/scheduler), up to
+// EngineOptions::parallel at once; each request's output is what it would be
+// alone. Two ways in: the request API (submit, cancel, wait), thread-safe;
+// and the single-request calls (generate, generate_ids, chat), which submit
+// one request and wait for it, calling back on the engine thread. The
+// scoring calls (logits, token_nll) and bench timing use the model directly
+// between steps. Callers of one Engine's single-request calls may be many;
+// each call blocks only its own thread.
 #pragma once
 
 #include <cstdint>
@@ -113,12 +116,14 @@ class Engine {
   virtual GenerationStats generate_ids(std::span<const int32_t> prompt, const GenerateOptions& options,
                                        const std::function<bool(int32_t)>& on_token) = 0;
   // Renders the chat template and generates the assistant's reply. Turns of
-  // one conversation reuse the KV cache of the earlier ones.
+  // one conversation reuse the KV blocks of the earlier ones (prefix cache:
+  // every full block of tokens they share; EngineOptions::prefix_cache).
   virtual GenerationStats chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
                                const TextCallback& on_text) = 0;
   // The tokens chat() would feed for these messages (template rendered).
   virtual std::vector<int32_t> chat_tokens(const std::vector<ChatMessage>& messages) const = 0;
-  // Forgets the conversation (frees its KV cache blocks).
+  // Frees the KV blocks the scoring calls hold (cached prefixes stay until
+  // the pool needs their blocks).
   virtual void reset() = 0;
   // Thread-safe request API. A request that can never run (longer than the
   // context or the KV pool, bad ids or sampling parameters) finishes at once

@@ -1,9 +1,11 @@
-// The Engine: tokenizer + model runner + sampler, and the generation loop
-// (prefill, decode, streaming, stop conditions, statistics).
+// The Engine: a model, its tokenizer and chat template, the model runner and
+// the request loop (runtime/engine/request_loop.h) that generates for every
+// caller; scoring (logits, token_nll) and bench timing use the runner directly.
 #include "include/vkmind/engine.h"
 
 #include <chrono>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -11,11 +13,9 @@
 
 #include "model/model_desc.h"
 #include "model/tokenizer/chat_template.h"
-#include "model/tokenizer/stream_decoder.h"
 #include "model/tokenizer/tokenizer.h"
 #include "runtime/engine/model_runner.h"
 #include "runtime/engine/request_loop.h"
-#include "runtime/engine/stop_matcher.h"
 #include "runtime/vk/context.h"
 #include "runtime/vk/error.h"
 
@@ -70,20 +70,19 @@ class EngineImpl final : public Engine {
 
   GenerationStats generate(const std::string& prompt, const GenerateOptions& options,
                            const TextCallback& on_text) override {
-    reset();
     auto tokens = tokenize(prompt, options.add_bos.value_or(tokenizer_->add_bos_by_default()), options.parse_special);
     if (options.add_eos.value_or(tokenizer_->add_eos_by_default()) && tokenizer_->eos_id()) {
       tokens.push_back(*tokenizer_->eos_id());
     }
     check_tokens(tokens);
-    return run_text(tokens, options, on_text);
+    return run_text(std::move(tokens), options, on_text);
   }
 
   GenerationStats generate_ids(std::span<const int32_t> prompt, const GenerateOptions& options,
                                const std::function<bool(int32_t)>& on_token) override {
-    reset();
     check_tokens(prompt);
-    return run(std::vector<int32_t>(prompt.begin(), prompt.end()), options, on_token);
+    return run(std::vector<int32_t>(prompt.begin(), prompt.end()), options,
+               [&](const RequestUpdate& u) { return u.token < 0 || on_token(u.token); });
   }
 
   std::vector<int32_t> chat_tokens(const std::vector<ChatMessage>& messages) const override {
@@ -102,7 +101,7 @@ class EngineImpl final : public Engine {
     }
     auto tokens = chat_tokens(messages);
     check_tokens(tokens);
-    return run_text(tokens, options, on_text);
+    return run_text(std::move(tokens), options, on_text);
   }
 
   void reset() override {
@@ -303,124 +302,33 @@ class EngineImpl final : public Engine {
     return ids;
   }
 
-  // Streams text: tokens become UTF-8 pieces, stop strings end the turn.
-  GenerationStats run_text(const std::vector<int32_t>& tokens, const GenerateOptions& options,
-                           const TextCallback& on_text) {
-    tok::StreamDecoder stream(*tokenizer_);
-    StopMatcher stops(options.stop);
-    bool keep_going = true;
-    // SentencePiece marks a word start with a space; right after BOS it is
-    // the dummy prefix, which decoders drop (as llama2.c and HF do).
-    bool strip_space = tokenizer_->kind_name() == "SentencePiece BPE" && !tokens.empty() &&
-                       tokenizer_->bos_id() && tokens.back() == *tokenizer_->bos_id();
-    auto emit = [&](std::string text) {
-      if (strip_space && !text.empty()) {
-        if (text[0] == ' ') text.erase(0, 1);
-        strip_space = false;
-      }
-      if (!text.empty() && keep_going && !on_text(text)) keep_going = false;
-    };
-    auto stats = run(tokens, options, [&](int32_t id) {
-      emit(stops.push(stream.push(id)));
-      return keep_going && !stops.stopped();
-    });
-    if (stops.stopped()) {
-      stats.stop_reason = "stop string";
-    } else {
-      emit(stops.push(stream.flush()) + stops.flush());
-    }
-    return stats;
+  // Streams text (complete UTF-8, stop strings held back) to `on_text`.
+  GenerationStats run_text(std::vector<int32_t> tokens, const GenerateOptions& options, const TextCallback& on_text) {
+    return run(std::move(tokens), options, [&](const RequestUpdate& u) { return u.text.empty() || on_text(u.text); });
   }
 
-  // Feeds `tokens` (reusing the cached prefix they share with the previous
-  // turn), then samples until a stop condition.
-  void reset_locked() {
-    runner_->release(kMainSequence);
-    cached_.clear();
-  }
-
-  GenerationStats run(const std::vector<int32_t>& tokens, const GenerateOptions& options,
-                      const std::function<bool(int32_t)>& on_token) {
-    std::lock_guard lock(runner_mutex_);
+  // The single-request calls are the request API used synchronously: one
+  // request on the engine thread, batched with whatever else runs, waited
+  // for here. A turn that repeats an earlier prompt (chat) gets its full KV
+  // blocks from the prefix cache. `on_update` returning false cancels.
+  GenerationStats run(std::vector<int32_t> tokens, const GenerateOptions& options,
+                      const std::function<bool(const RequestUpdate&)>& on_update) {
     if (const std::string bad = check_sampling_params(options.sampling); !bad.empty()) throw Error(bad);
     check_fits(tokens.size());
-    size_t shared = 0;
-    while (shared < cached_.size() && shared < tokens.size() && cached_[shared] == tokens[shared]) ++shared;
-    if (shared == tokens.size()) --shared;  // recompute the last token for its logits
-    runner_->truncate(kMainSequence, uint32_t(shared));
-    cached_.resize(shared);
-
-    GenerationStats stats;
-    stats.prompt_tokens = uint32_t(tokens.size());
-    stats.cached_prompt_tokens = uint32_t(shared);
-    stats.seed = options.sampling.seed;
-    Sampler sampler(options.sampling);
-    std::vector<int32_t> history = tokens;
-
-    runner_->take_setup_ms();
-    const auto start = Clock::now();
-    auto cancelled = [&] { return options.cancel_requested && options.cancel_requested(); };
-    // Step by step, so that a long prompt can be cancelled between steps.
-    std::span<const int32_t> fresh(tokens.data() + shared, tokens.size() - shared);
-    std::span<const float> logits;
-    const size_t step = runner_->step_tokens();
-    for (size_t done = 0; done < fresh.size(); done += step) {
-      if (cancelled()) {
-        cached_.assign(tokens.begin(), tokens.begin() + long(shared + done));
-        runner_->truncate(kMainSequence, uint32_t(cached_.size()));
-        stats.setup_ms = runner_->take_setup_ms();
-        stats.stop_reason = "cancelled";
-        return stats;
-      }
-      logits = runner_->forward(kMainSequence, fresh.subspan(done, std::min(step, fresh.size() - done)));
-    }
-    cached_ = tokens;
-    stats.time_to_first_token_ms = ms_since(start);
-    const double prefill_setup = runner_->take_setup_ms();
-    stats.setup_ms = prefill_setup;
-    stats.prefill_tokens_per_s =
-        double(fresh.size()) / (std::max(1e-3, stats.time_to_first_token_ms - prefill_setup) / 1000.0);
-
-    // The decode rate spans first to last generated token: one decode step
-    // (forward + sample) per interval.
-    Clock::time_point first_token, last_token;
-    const auto eos = tokenizer_->eos_id();
-    while (true) {
-      if (options.max_tokens >= 0 && stats.generated_tokens >= uint32_t(options.max_tokens)) {
-        stats.stop_reason = "max tokens";
-        break;
-      }
-      if (cancelled()) {
-        stats.stop_reason = "cancelled";
-        break;
-      }
-      const int32_t next = sampler.sample(logits, history);
-      if (!options.ignore_eos && ((eos && next == *eos) || is_end_of_turn(next))) {
-        stats.stop_reason = "eos";
-        break;
-      }
-      last_token = Clock::now();
-      if (stats.generated_tokens++ == 0) first_token = last_token;
-      history.push_back(next);
-      if (!on_token(next)) {
-        stats.stop_reason = "cancelled";
-        break;
-      }
-      if (cached_.size() + 1 >= token_capacity()) {
-        stats.stop_reason = "context full";
-        break;
-      }
-      logits = runner_->forward(kMainSequence, std::span<const int32_t>(&next, 1));
-      cached_.push_back(next);
-    }
-    const double decode_setup = runner_->take_setup_ms();
-    stats.setup_ms += decode_setup;
-    const double decode_ms = std::chrono::duration<double, std::milli>(last_token - first_token).count() - decode_setup;
-    if (stats.generated_tokens > 1 && decode_ms > 0) {
-      stats.decode_tokens_per_s = double(stats.generated_tokens - 1) / (decode_ms / 1000.0);
-    }
-    return stats;
+    auto stop = std::make_shared<std::atomic<bool>>(false);
+    GenerateOptions o = options;
+    o.cancel_requested = [stop, asked = options.cancel_requested] { return stop->load() || (asked && asked()); };
+    // on_update is only called before wait() returns: the reference stays valid.
+    const RequestId id = loop().submit(std::move(tokens), o, [&on_update, stop](const RequestUpdate& u) {
+      if (!stop->load() && !on_update(u)) stop->store(true);
+    });
+    RequestResult r = loop().wait(id);
+    if (!r.error.empty()) throw Error(r.error);
+    return r.stats;
   }
+
+  // Sequence 0 is the scoring calls' (logits, token_nll, bench timing).
+  void reset_locked() { runner_->release(kMainSequence); }
 
   // The engine thread starts with the first request.
   RequestLoop& loop() {
@@ -449,7 +357,6 @@ class EngineImpl final : public Engine {
   std::string template_warning_;
   std::unique_ptr<vk::Context> ctx_;
   std::unique_ptr<ModelRunner> runner_;
-  std::vector<int32_t> cached_;  // tokens held in the KV cache of the main sequence
   double load_ms_ = 0;
   uint32_t parallel_ = 1, batch_tokens_ = 512;
   // The runner is shared by the single-request calls (sequence 0, caller's

@@ -30,12 +30,27 @@ struct RequestLoop::Live {
   RequestResult result;
   Clock::time_point submitted = Clock::now(), scheduled, first_token, last_token;
   bool started = false;
+  // SentencePiece marks a word start with a space; right after BOS it is the
+  // dummy prefix, which decoders drop (as llama2.c and HF do).
+  bool strip_space = false;
+  double prefill_setup_ms = 0, decode_setup_ms = 0;  // graph recording during this request's steps
+
+  // Text as the client gets it: the dummy prefix space dropped.
+  std::string shown(std::string text) {
+    if (strip_space && !text.empty()) {
+      if (text[0] == ' ') text.erase(0, 1);
+      strip_space = false;
+    }
+    return text;
+  }
 
   Live(RequestId i, std::vector<int32_t> p, const GenerateOptions& o, RequestCallback cb, const tok::Tokenizer& tok,
        uint32_t context)
       : id(i), prompt(std::move(p)), options(o), on_update(std::move(cb)), sampler(o.sampling), stream(tok),
         stops(o.stop) {
     result.id = id;
+    strip_space = tok.kind_name() == "SentencePiece BPE" && !prompt.empty() && tok.bos_id() &&
+                  prompt.back() == *tok.bos_id();
     result.tokens.reserve(o.max_tokens >= 0 ? std::min<size_t>(size_t(o.max_tokens), context) : context);
     result.stats.prompt_tokens = uint32_t(prompt.size());
     result.stats.seed = o.sampling.seed;
@@ -129,15 +144,17 @@ void RequestLoop::admit(std::vector<std::unique_ptr<Live>>& incoming, const std:
 }
 
 void RequestLoop::finish(Live& r, const std::string& reason) {
-  const std::string tail = r.stops.stopped() ? std::string() : r.stops.push(r.stream.flush()) + r.stops.flush();
+  const std::string tail =
+      r.stops.stopped() ? std::string() : r.shown(r.stops.push(r.stream.flush()) + r.stops.flush());
   r.result.text += tail;
   GenerationStats& st = r.result.stats;
   st.stop_reason = reason;
   st.generated_tokens = uint32_t(r.result.tokens.size());
   if (r.started) {
     r.result.queue_ms = ms_between(r.submitted, r.scheduled);
+    st.setup_ms = r.prefill_setup_ms + r.decode_setup_ms;
     if (st.generated_tokens > 1) {
-      const double ms = ms_between(r.first_token, r.last_token);
+      const double ms = ms_between(r.first_token, r.last_token) - r.decode_setup_ms;
       if (ms > 0) st.decode_tokens_per_s = (st.generated_tokens - 1) / (ms / 1000.0);
     }
   }
@@ -157,7 +174,7 @@ void RequestLoop::on_sample(Live& r, std::span<const float> logits) {
   const auto now = Clock::now();
   if (r.result.tokens.empty()) {
     st.time_to_first_token_ms = ms_between(r.submitted, now);
-    const double prefill_ms = ms_between(r.scheduled, now);
+    const double prefill_ms = ms_between(r.scheduled, now) - r.prefill_setup_ms;
     const uint32_t computed = st.prompt_tokens - st.cached_prompt_tokens;
     if (prefill_ms > 0) st.prefill_tokens_per_s = computed / (prefill_ms / 1000.0);
   }
@@ -168,12 +185,13 @@ void RequestLoop::on_sample(Live& r, std::span<const float> logits) {
   if (r.result.tokens.empty()) r.first_token = now;
   r.last_token = now;
   r.result.tokens.push_back(next);
-  const std::string text = r.stops.push(r.stream.push(next));
+  const std::string text = r.shown(r.stops.push(r.stream.push(next)));
   r.result.text += text;
   if (r.on_update) r.on_update(RequestUpdate{r.id, next, text, false});
   if (r.stops.stopped()) return finish(r, "stop string");
   if (r.options.cancel_requested && r.options.cancel_requested()) return finish(r, "cancelled");
-  if (r.prompt.size() + r.result.tokens.size() >= runner_.context()) return finish(r, "context full");
+  // The sequence cannot hold another token: the context, or a smaller pool.
+  if (r.prompt.size() + r.result.tokens.size() >= runner_.token_capacity()) return finish(r, "context full");
   scheduler_.append_token(r.id, next);
 }
 
@@ -202,6 +220,12 @@ void RequestLoop::run() {
       while (!live_.empty()) finish(*live_.begin()->second, "cancelled");
       return;
     }
+    // A request asked to stop ends before its next step, so that a long
+    // prompt can be cancelled between prefill chunks.
+    for (auto it = live_.begin(); it != live_.end();) {
+      Live& r = *(it++)->second;  // advanced first: finish() erases r
+      if (r.options.cancel_requested && r.options.cancel_requested()) finish(r, "cancelled");
+    }
     std::unique_lock runner_lock(runner_mutex_);
     const ScheduledStep& step = scheduler_.schedule();
     for (RequestId id : step.exhausted) {
@@ -228,7 +252,17 @@ void RequestLoop::run() {
       failure = e.what();
     }
     scheduler_.complete_step();
+    // Graph recording (a step shape's first use) is kept out of the rates.
+    const double setup_ms = runner_.take_setup_ms();
     runner_lock.unlock();
+    if (setup_ms > 0) {
+      for (const ScheduledEntry& e : step.entries) {
+        if (auto it = live_.find(e.id); it != live_.end()) {
+          Live& r = *it->second;
+          (r.result.tokens.empty() ? r.prefill_setup_ms : r.decode_setup_ms) += setup_ms;
+        }
+      }
+    }
     const size_t V = runner_.vocab_size();
     size_t row = 0;
     for (const ScheduledEntry& e : step.entries) {

@@ -150,3 +150,38 @@ TEST_CASE("prefix cache: a second request sharing a 200-token prefix computes on
   CHECK(a_on.tokens == a_off.tokens);
   CHECK(b_on.tokens == b_off.tokens);
 }
+
+TEST_CASE("the single-request calls from several threads at once are batched and each get their output alone",
+          "[engine][requests]") {
+  const std::string path = (kGolden / "llama_f32/model.gguf").string();
+  EngineOptions single;
+  single.context = 256;
+  single.kv_type = KvType::F32;
+  auto reference = Engine::open(path, single);
+  EngineOptions batched = single;
+  batched.parallel = 4;
+  auto engine = Engine::open(path, batched);
+  const uint32_t V = engine->vocab_size();
+  std::vector<std::vector<int32_t>> got(8);
+  std::vector<std::thread> threads;
+  for (uint32_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint32_t i = t; i < 8; i += 4) got[i] = alone(*engine, prompt_for(i, V), options_for(i));
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (uint32_t i = 0; i < 8; ++i) {
+    INFO("request " << i);
+    CHECK(got[i] == alone(*reference, prompt_for(i, V), options_for(i)));
+  }
+  // A callback that returns false cancels: no token after it, blocks freed.
+  std::vector<int32_t> cut;
+  const GenerationStats st = engine->generate_ids(prompt_for(1, V), options_for(1), [&](int32_t t) {
+    cut.push_back(t);
+    return cut.size() < 3;
+  });
+  CHECK(cut.size() == 3);
+  CHECK(st.stop_reason == "cancelled");
+  CHECK(st.generated_tokens == 3);
+  CHECK(engine->kv_stats().blocks_used == 0);
+}
