@@ -61,12 +61,6 @@ double stddev(const std::vector<double>& v) {
   return std::sqrt(sq / double(v.size() - 1));
 }
 
-std::string model_name(const std::string& path) {
-  std::filesystem::path p(path);
-  if (!p.has_filename()) p = p.parent_path();  // "folder/"
-  return p.filename().string();
-}
-
 std::string human_size(uint64_t bytes) {
   char buf[32];
   if (bytes >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", double(bytes) / double(1ull << 30));

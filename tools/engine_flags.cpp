@@ -188,4 +188,10 @@ std::string read_text_source(const std::string& file) {
 
 bool stdin_is_piped() { return !::isatty(STDIN_FILENO); }
 
+std::string model_name(const std::string& path) {
+  std::filesystem::path p(path);
+  if (!p.has_filename()) p = p.parent_path();  // "folder/"
+  return p.filename().string();
+}
+
 }  // namespace vkmind::cli

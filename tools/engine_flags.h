@@ -48,6 +48,8 @@ void finish(Engine& engine, const ModelFlags& flags);
 
 // The text of -f FILE ("-": standard input), naming the file when it cannot be read.
 std::string read_text_source(const std::string& file);
+// The name a model goes by in tables and APIs: its file or folder name.
+std::string model_name(const std::string& path);
 // True when standard input is a pipe or file, not a terminal.
 bool stdin_is_piped();
 

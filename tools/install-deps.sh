@@ -7,7 +7,7 @@ packages=(
   cmake g++ make pkg-config
   libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
   glslc glslang-tools spirv-tools
-  catch2 libcli11-dev nlohmann-json3-dev libpcre2-dev libedit-dev
+  catch2 libcli11-dev nlohmann-json3-dev libpcre2-dev libedit-dev libcpp-httplib-dev curl
 )
 
 missing=()

@@ -110,7 +110,7 @@ void Graph::write_descriptors() {
   VkDescriptorPool pool;
   vk_check(vkCreateDescriptorPool(dev, &pool_info, nullptr, &pool), "vkCreateDescriptorPool");
   pool_ = vk::DescriptorPool(dev, pool);
-  device_.count(vk::Device::Created::DescriptorPool);
+  device_.count(vk::Device::Created::descriptor_pool);
 
   sets_.resize(nodes_.size());
   for (size_t n = 0; n < nodes_.size(); ++n) {
@@ -149,7 +149,7 @@ void Graph::write_descriptors() {
         vk_check(vkCreateBufferView(dev, &view_info, nullptr, &view_handles[i]), "vkCreateBufferView",
                  "node " + nodes_[n].label);
         views_.emplace_back(dev, view_handles[i]);
-        device_.count(vk::Device::Created::BufferView);
+        device_.count(vk::Device::Created::buffer_view);
         writes_[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
         writes_[i].pTexelBufferView = &view_handles[i];
       } else {

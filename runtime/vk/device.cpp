@@ -161,7 +161,7 @@ VkCommandBuffer Device::allocate_command_buffer() {
   info.commandBufferCount = 1;
   VkCommandBuffer commands;
   vk_check(vkAllocateCommandBuffers(device_, &info, &commands), "vkAllocateCommandBuffers");
-  count(Created::CommandBuffer);
+  count(Created::command_buffer);
   return commands;
 }
 
@@ -169,8 +169,8 @@ void Device::count(Created what, uint64_t n) { created_[size_t(what)].fetch_add(
 
 CreationCounts Device::created() const {
   auto at = [&](Created c) { return created_[size_t(c)].load(std::memory_order_relaxed); };
-  return {at(Created::MemoryAllocation), at(Created::BufferSlice),  at(Created::Pipeline),
-          at(Created::DescriptorPool),   at(Created::BufferView),   at(Created::CommandBuffer)};
+  return {at(Created::memory_allocation), at(Created::buffer_slice),  at(Created::pipeline),
+          at(Created::descriptor_pool),   at(Created::buffer_view),   at(Created::command_buffer)};
 }
 
 void Device::free_command_buffer(VkCommandBuffer commands) {

@@ -75,7 +75,7 @@ class Device {
 
   CreationCounts created() const;
   // Called by whatever creates one of the counted things on this device.
-  enum class Created { MemoryAllocation, BufferSlice, Pipeline, DescriptorPool, BufferView, CommandBuffer };
+  enum class Created { memory_allocation, buffer_slice, pipeline, descriptor_pool, buffer_view, command_buffer };
   void count(Created what, uint64_t n = 1);
 
  private:

@@ -91,7 +91,7 @@ Arena::Block& Arena::new_block(VkDeviceSize bytes) {
                     mib(bytes_allocated()) + " already held by this arena; use a smaller model or context");
   }
   Memory memory_handle(device, memory);
-  device_.count(Device::Created::MemoryAllocation);
+  device_.count(Device::Created::memory_allocation);
   vk_check(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory");
 
   uint8_t* mapped = nullptr;
@@ -115,7 +115,7 @@ BufferSlice Arena::allocate(VkDeviceSize bytes, VkDeviceSize alignment) {
     }
   }
   if (!target) target = &new_block(bytes);
-  device_.count(Device::Created::BufferSlice);
+  device_.count(Device::Created::buffer_slice);
   const VkDeviceSize offset = align_up(target->used, alignment);
   target->used = offset + bytes;
   return {target->buffer.get(), offset, bytes, target->mapped ? target->mapped + offset : nullptr};

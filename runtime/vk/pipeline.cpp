@@ -57,7 +57,7 @@ Pipeline::Pipeline(Device& device, PipelineDesc desc) : desc_(std::move(desc)) {
   VkPipeline pipeline;
   vk_check(vkCreateComputePipelines(dev, device.pipeline_cache().get(), 1, &info, nullptr, &pipeline),
            "vkCreateComputePipelines", "kernel " + desc_.kernel);
-  device.count(Device::Created::Pipeline);
+  device.count(Device::Created::pipeline);
   pipeline_ = PipelineHandle(dev, pipeline);
 }
 
