@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -41,6 +43,7 @@ struct HttpServer::Impl {
   InFlight in_flight;
   std::atomic<Engine*> engine{nullptr};
   std::atomic<bool> stopping{false};
+  int listen_socket = -1;
   std::thread listener;
   const int64_t created = int64_t(std::time(nullptr));
 
@@ -49,7 +52,16 @@ struct HttpServer::Impl {
     const size_t workers = size_t(options.parallel) + options.max_queue + 8;
     http.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
     http.set_payload_max_length(options.max_body_bytes);
-    http.set_keep_alive_timeout(2);
+    http.set_keep_alive_timeout(5);
+    // cpp-httplib listens with a backlog of 5: a burst of clients (32 at once)
+    // would overflow it. The socket is taken here and given a full backlog
+    // once bound; SO_REUSEADDR as the library's default sets it (and not
+    // SO_REUSEPORT, so that a port in use is an error).
+    http.set_socket_options([this](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_socket = sock;
+    });
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       log_entry = {Clock::now(), 0};
       return authorize(req, res) ? httplib::Server::HandlerResponse::Unhandled
@@ -140,6 +152,7 @@ int HttpServer::bind() {
     throw Error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) +
                 " (address in use, not local, or not permitted)");
   }
+  if (s.listen_socket >= 0) ::listen(s.listen_socket, SOMAXCONN);
   return port;
 }
 

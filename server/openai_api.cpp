@@ -33,13 +33,12 @@ int64_t integer(const json& body, const char* name, int64_t lo, int64_t hi, int6
   const json* v = field(body, name);
   if (!v) return fallback;
   if (!v->is_number_integer()) bad_field(name, "must be an integer");
-  if (v->is_number_unsigned() ? v->get<uint64_t>() > uint64_t(hi) : v->get<int64_t>() > hi) {
-    bad_field(name, "must be at most " + std::to_string(hi) + ", not " + v->dump());
-  }
-  if (!v->is_number_unsigned() && v->get<int64_t>() < lo) {
-    bad_field(name, "must be at least " + std::to_string(lo) + ", not " + v->dump());
-  }
-  return v->is_number_unsigned() ? int64_t(v->get<uint64_t>()) : v->get<int64_t>();
+  // Unsigned past INT64_MAX is above every bound here.
+  const bool huge = v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX);
+  const int64_t i = huge ? INT64_MAX : v->get<int64_t>();
+  if (huge || i > hi) bad_field(name, "must be at most " + std::to_string(hi) + ", not " + v->dump());
+  if (i < lo) bad_field(name, "must be at least " + std::to_string(lo) + ", not " + v->dump());
+  return i;
 }
 
 bool boolean(const json& body, const char* name, bool fallback) {

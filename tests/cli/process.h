@@ -46,6 +46,7 @@ class PipedProcess {
   ProcessResult wait(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
+  pid_t pid() const { return pid_; }
 
  private:
   bool pump(int timeout_ms);
