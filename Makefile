@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps configure build run test test-shaders test-asan clean
+.PHONY: all deps configure build run test test-shaders test-asan clean node-deps
 
 all: build
 
@@ -30,7 +30,13 @@ run: build
 	./$(BUILD)/tools/vkmind info
 	./$(BUILD)/tools/vkmind run -m $(RUN_MODEL) -p "$(RUN_PROMPT)" -n 200 --temp 0.8 --seed 42
 
-test: build
+# The official openai npm client for the server tests, pinned by package-lock.json.
+NODE_TESTS := tests/server/node
+node-deps:
+	@if command -v npm >/dev/null && [ ! -d $(NODE_TESTS)/node_modules ]; then \
+	  npm ci --prefix $(NODE_TESTS) --no-audit --no-fund; fi
+
+test: build node-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-shaders: build
