@@ -60,6 +60,9 @@ struct Generation {
     uint32_t choice;
     std::string text;
     bool finished;
+    int32_t token;  // -1 on the final event
+    float logprob;
+    std::vector<TokenLogprob> top;
   };
   Engine& engine;
   Metrics& metrics;
@@ -84,7 +87,7 @@ struct Generation {
         }
         last_token[choice] = now;
       }
-      events.push_back({choice, u.text, u.finished});
+      events.push_back({choice, u.text, u.finished, u.token, u.logprob, u.top_logprobs});
       changed.notify_all();
     };
   }
@@ -112,6 +115,13 @@ struct Generation {
     }
   }
 };
+
+TokenInfo token_info(Engine& engine, const Generation::Event& e) {
+  auto text = [&](int32_t id) { return engine.detokenize(std::span<const int32_t>(&id, 1)); };
+  TokenInfo t{text(e.token), e.logprob, {}};
+  for (const TokenLogprob& alt : e.top) t.top.emplace_back(text(alt.token), alt.logprob);
+  return t;
+}
 
 Usage usage_of(const std::vector<RequestResult>& results) {
   Usage u;
@@ -173,7 +183,14 @@ void respond_whole(Generation& g, const CompletionRequest& r, const ResponseIds&
   std::vector<Choice> choices;
   for (const auto& result : results) {
     if (!result.error.empty()) return send_error(res, 500, result.error, "server_error");
-    choices.push_back({result.text, finish_reason(result.stats.stop_reason)});
+    choices.push_back({result.text, finish_reason(result.stats.stop_reason), nullptr});
+  }
+  if (r.logprobs >= 0) {
+    std::vector<std::vector<TokenInfo>> tokens(choices.size());
+    for (const Generation::Event& e : g.events) {
+      if (e.token >= 0) tokens[e.choice].push_back(token_info(g.engine, e));
+    }
+    for (size_t i = 0; i < choices.size(); ++i) choices[i].logprobs = logprobs_json(r.chat, tokens[i]);
   }
   const Usage u = usage_of(results);
   tokens_out = u.completion_tokens;
@@ -185,11 +202,13 @@ void respond_stream(std::shared_ptr<Generation> g, const CompletionRequest& r, c
   auto results = std::make_shared<std::vector<RequestResult>>(g->ids.size());
   auto started = std::make_shared<bool>(false);
   auto finished = std::make_shared<uint32_t>(0);
-  const bool chat = r.chat, include_usage = r.include_usage;
+  const bool chat = r.chat, include_usage = r.include_usage, logprobs = r.logprobs >= 0;
+  auto offsets = std::make_shared<std::vector<size_t>>(g->ids.size(), 0);  // completions' text_offset
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [g, results, started, finished, chat, include_usage, ids, tokens_out](size_t, httplib::DataSink& sink) {
+      [g, results, started, finished, chat, include_usage, logprobs, offsets, ids, tokens_out](size_t,
+                                                                                               httplib::DataSink& sink) {
         auto send = [&](const json& j) {
           const std::string event = "data: " + dump(j) + "\n\n";
           return sink.write(event.data(), event.size());
@@ -211,7 +230,13 @@ void respond_stream(std::shared_ptr<Generation> g, const CompletionRequest& r, c
           batch.swap(g->events);
         }
         for (Generation::Event& e : batch) {
-          if (!e.text.empty() && !send(chunk_json(chat, ids, e.choice, e.text, std::nullopt, false))) return false;
+          if (logprobs && e.token >= 0) {  // every token gets its chunk, text or not
+            const json lp = logprobs_json(chat, {token_info(g->engine, e)}, (*offsets)[e.choice]);
+            (*offsets)[e.choice] += e.text.size();
+            if (!send(chunk_json(chat, ids, e.choice, e.text, std::nullopt, false, lp))) return false;
+          } else if (!e.text.empty() && !send(chunk_json(chat, ids, e.choice, e.text, std::nullopt, false))) {
+            return false;
+          }
           if (!e.finished) continue;
           RequestResult& result = (*results)[e.choice] = g->collect(e.choice);
           if (!result.error.empty()) {

@@ -168,16 +168,53 @@ CompletionRequest parse_completion_request(const std::string& body_text, bool ch
     if (!so->is_object()) bad_field("stream_options", "must be an object");
     r.include_usage = boolean(*so, "include_usage", false);
   }
-  // Chat takes logprobs as a flag, completions as a count (OpenAI's legacy API).
-  const bool logprobs = chat ? boolean(body, "logprobs", false) : integer(body, "logprobs", 0, 5, 0) > 0;
-  if (logprobs || integer(body, "top_logprobs", 0, 20, 0) > 0) {
-    throw ApiError(400, "'logprobs' is not supported by this server yet", "invalid_request_error", "logprobs");
+  // Chat takes logprobs as a flag and top_logprobs as the count; completions
+  // (OpenAI's legacy API) take logprobs as the count.
+  if (chat) {
+    const bool on = boolean(body, "logprobs", false);
+    const int64_t top = integer(body, "top_logprobs", 0, 20, 0);
+    if (field(body, "top_logprobs") && !on) bad_field("top_logprobs", "needs \"logprobs\": true");
+    r.logprobs = on ? int32_t(top) : -1;
+  } else {
+    r.logprobs = field(body, "logprobs") ? int32_t(integer(body, "logprobs", 0, 20, 0)) : -1;
   }
+  r.options.logprobs = r.logprobs;
   return r;
 }
 
 std::string finish_reason(const std::string& stop_reason) {
   return stop_reason == "max tokens" || stop_reason == "context full" ? "length" : "stop";
+}
+
+json logprobs_json(bool chat, const std::vector<TokenInfo>& tokens, size_t text_offset) {
+  auto bytes = [](const std::string& t) {
+    json b = json::array();
+    for (unsigned char c : t) b.push_back(int(c));
+    return b;
+  };
+  if (chat) {
+    json content = json::array();
+    for (const TokenInfo& t : tokens) {
+      json top = json::array();
+      for (const auto& [text, lp] : t.top) top.push_back({{"token", text}, {"logprob", lp}, {"bytes", bytes(text)}});
+      content.push_back({{"token", t.text}, {"logprob", t.logprob}, {"bytes", bytes(t.text)}, {"top_logprobs", top}});
+    }
+    return {{"content", content}, {"refusal", nullptr}};
+  }
+  json out = {{"tokens", json::array()}, {"token_logprobs", json::array()}, {"top_logprobs", json::array()},
+              {"text_offset", json::array()}};
+  for (const TokenInfo& t : tokens) {
+    out["tokens"].push_back(t.text);
+    out["token_logprobs"].push_back(t.logprob);
+    json top = json::object();
+    for (const auto& [text, lp] : t.top) {
+      if (!top.contains(text)) top[text] = lp;  // two ids may share a text: the likelier one stays
+    }
+    out["top_logprobs"].push_back(top);
+    out["text_offset"].push_back(text_offset);
+    text_offset += t.text.size();
+  }
+  return out;
 }
 
 json usage_json(const Usage& u) {
@@ -195,7 +232,7 @@ json completion_json(bool chat, const ResponseIds& ids, const std::vector<Choice
               {"choices", json::array()},
               {"usage", usage_json(u)}};
   for (size_t i = 0; i < choices.size(); ++i) {
-    json c = {{"index", i}, {"finish_reason", choices[i].finish_reason}, {"logprobs", nullptr}};
+    json c = {{"index", i}, {"finish_reason", choices[i].finish_reason}, {"logprobs", choices[i].logprobs}};
     if (chat) c["message"] = {{"role", "assistant"}, {"content", choices[i].text}};
     else c["text"] = choices[i].text;
     out["choices"].push_back(std::move(c));
@@ -204,8 +241,8 @@ json completion_json(bool chat, const ResponseIds& ids, const std::vector<Choice
 }
 
 json chunk_json(bool chat, const ResponseIds& ids, uint32_t index, const std::string& text,
-                const std::optional<std::string>& finish, bool first) {
-  json c = {{"index", index}, {"finish_reason", finish ? json(*finish) : json(nullptr)}, {"logprobs", nullptr}};
+                const std::optional<std::string>& finish, bool first, const json& logprobs) {
+  json c = {{"index", index}, {"finish_reason", finish ? json(*finish) : json(nullptr)}, {"logprobs", logprobs}};
   if (chat) {
     json delta = json::object();
     if (first) delta["role"] = "assistant";

@@ -42,6 +42,7 @@ struct CompletionRequest {
   uint32_t n = 1;                             // choices, seeds seed, seed + 1, ...
   bool stream = false;
   bool include_usage = false;                 // stream_options.include_usage
+  int32_t logprobs = -1;                      // alternatives per token; -1: no logprobs
 };
 
 // Parses and checks a body. Unknown fields are ignored; a known field of the
@@ -52,10 +53,23 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat, c
 // OpenAI's finish_reason for an engine stop reason: "stop" or "length".
 std::string finish_reason(const std::string& stop_reason);
 
+// One generated token's log-probability and its most likely alternatives,
+// with their text.
+struct TokenInfo {
+  std::string text;
+  float logprob = 0;
+  std::vector<std::pair<std::string, float>> top;
+};
+// A choice's `logprobs` object: chat's {"content": [...]} or the legacy
+// completions' {"tokens", "token_logprobs", "top_logprobs", "text_offset"}
+// (offsets counted from `text_offset`).
+nlohmann::json logprobs_json(bool chat, const std::vector<TokenInfo>& tokens, size_t text_offset = 0);
+
 // What one request produced, for the response objects.
 struct Choice {
   std::string text;
   std::string finish_reason;
+  nlohmann::json logprobs;  // null, or logprobs_json()
 };
 struct Usage {
   uint32_t prompt_tokens = 0, completion_tokens = 0, cached_tokens = 0;
@@ -72,7 +86,8 @@ nlohmann::json completion_json(bool chat, const ResponseIds& ids, const std::vec
 // A stream chunk: text for choice `index` (chat: delta.content; the first
 // chunk of a choice also carries the role), or its finish.
 nlohmann::json chunk_json(bool chat, const ResponseIds& ids, uint32_t index, const std::string& text,
-                          const std::optional<std::string>& finish, bool first);
+                          const std::optional<std::string>& finish, bool first,
+                          const nlohmann::json& logprobs = nullptr);
 // The last chunk with stream_options.include_usage: no choices, the usage.
 nlohmann::json usage_chunk_json(bool chat, const ResponseIds& ids, const Usage& u);
 

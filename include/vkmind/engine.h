@@ -60,6 +60,10 @@ struct GenerateOptions {
   std::optional<bool> add_eos;    // nullopt: what the model says (add_eos_token; almost always false)
   bool parse_special = true;      // special tokens in the prompt text are recognised
   bool ignore_eos = false;        // keep going past end-of-sequence tokens (benchmarks)
+  // >= 0: each generated token's log-probability under the model (its raw
+  // logits, before temperature and filters) and this many most likely
+  // alternatives (0..20) come with its RequestUpdate. -1: none.
+  int32_t logprobs = -1;
   // Polled between prefill steps and before each decode step (a long prompt
   // is cancellable before its first token): true stops with "cancelled".
   std::function<bool()> cancel_requested;
@@ -83,6 +87,11 @@ using TextCallback = std::function<bool(std::string_view text)>;
 
 using RequestId = uint64_t;
 
+struct TokenLogprob {
+  int32_t token;
+  float logprob;
+};
+
 // What a request produced: streamed piece by piece (RequestUpdate), or whole
 // at the end (RequestResult).
 struct RequestUpdate {
@@ -90,6 +99,8 @@ struct RequestUpdate {
   int32_t token = -1;     // the new token; -1 in the final update
   std::string text;       // complete UTF-8 text it adds (stop strings held back)
   bool finished = false;  // the last update; `stats` are final
+  float logprob = 0;                      // of `token` (GenerateOptions::logprobs >= 0)
+  std::vector<TokenLogprob> top_logprobs;  // the most likely tokens, most likely first
 };
 
 struct RequestResult {

@@ -34,6 +34,7 @@ struct RequestLoop::Live {
   // dummy prefix, which decoders drop (as llama2.c and HF do).
   bool strip_space = false;
   double prefill_setup_ms = 0, decode_setup_ms = 0;  // graph recording during this request's steps
+  std::vector<std::pair<int32_t, float>> top;         // token_logprobs' scratch
 
   // Text as the client gets it: the dummy prefix space dropped.
   std::string shown(std::string text) {
@@ -187,7 +188,14 @@ void RequestLoop::on_sample(Live& r, std::span<const float> logits) {
   r.result.tokens.push_back(next);
   const std::string text = r.shown(r.stops.push(r.stream.push(next)));
   r.result.text += text;
-  if (r.on_update) r.on_update(RequestUpdate{r.id, next, text, false});
+  if (r.on_update) {
+    RequestUpdate u{r.id, next, text, false};
+    if (r.options.logprobs >= 0) {
+      u.logprob = token_logprobs(logits, next, uint32_t(std::min(r.options.logprobs, 20)), r.top);
+      for (const auto& [id, lp] : r.top) u.top_logprobs.push_back({id, lp});
+    }
+    r.on_update(u);
+  }
   if (r.stops.stopped()) return finish(r, "stop string");
   if (r.options.cancel_requested && r.options.cancel_requested()) return finish(r, "cancelled");
   // The sequence cannot hold another token: the context, or a smaller pool.

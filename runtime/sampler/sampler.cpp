@@ -131,4 +131,27 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   return candidates_.back().id;
 }
 
+float token_logprobs(std::span<const float> logits, int32_t chosen, uint32_t top,
+                     std::vector<std::pair<int32_t, float>>& out) {
+  double max = -INFINITY;
+  for (float v : logits) max = std::max<double>(max, v);
+  double sum = 0;
+  for (float v : logits) sum += std::exp(double(v) - max);
+  const double log_z = max + std::log(sum);
+  // The top few by one pass with a small sorted list: no vocabulary-sized sort.
+  auto better = [](const std::pair<int32_t, float>& a, const std::pair<int32_t, float>& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  };
+  out.clear();
+  top = std::min<uint32_t>(top, uint32_t(logits.size()));
+  for (size_t i = 0; i < logits.size() && top > 0; ++i) {
+    const std::pair<int32_t, float> candidate{int32_t(i), logits[i]};
+    if (out.size() == top && !better(candidate, out.back())) continue;
+    if (out.size() == top) out.pop_back();
+    out.insert(std::upper_bound(out.begin(), out.end(), candidate, better), candidate);
+  }
+  for (auto& [id, value] : out) value = float(double(value) - log_z);
+  return float(double(logits[size_t(chosen)]) - log_z);
+}
+
 }  // namespace vkmind

@@ -53,4 +53,9 @@ class Sampler {
 // Index of the largest logit (the lowest index on ties).
 int32_t argmax(std::span<const float> logits);
 
+// log softmax(logits)[chosen], and the `top` most likely (id, log-probability)
+// pairs, most likely first (ties: lower id first), written into `out`.
+float token_logprobs(std::span<const float> logits, int32_t chosen, uint32_t top,
+                     std::vector<std::pair<int32_t, float>>& out);
+
 }  // namespace vkmind

@@ -116,3 +116,21 @@ TEST_CASE("sampling parameters out of range are named, NaN included", "[sampler]
   CHECK(bad([](SamplingParams& p) { p.penalty_last_n = -1; }).empty());
   CHECK(bad([](SamplingParams& p) { p.temperature = 0; }).empty());
 }
+
+TEST_CASE("token_logprobs: log-softmax of the chosen token and the top alternatives, ties by id", "[sampler]") {
+  const std::vector<float> logits = {1.0f, 3.0f, 3.0f, -2.0f, 0.5f};
+  double z = 0;
+  for (float v : logits) z += std::exp(double(v));
+  std::vector<std::pair<int32_t, float>> top;
+  const float lp = token_logprobs(logits, 4, 3, top);
+  CHECK(lp == Approx(0.5 - std::log(z)).margin(1e-6));
+  REQUIRE(top.size() == 3);
+  CHECK(top[0].first == 1);  // 3.0, the lower id of the tie first
+  CHECK(top[1].first == 2);
+  CHECK(top[2].first == 0);
+  CHECK(top[2].second == Approx(1.0 - std::log(z)).margin(1e-6));
+  CHECK(token_logprobs(logits, 1, 0, top) == Approx(3.0 - std::log(z)).margin(1e-6));
+  CHECK(top.empty());
+  token_logprobs(logits, 0, 10, top);  // more asked than there are: all of them
+  CHECK(top.size() == 5);
+}

@@ -4,6 +4,7 @@
 // mid-stream, and a graceful SIGTERM. Greedy outputs are compared exactly:
 // the server runs the same engine as the CLI.
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <mutex>
 #include <set>
@@ -300,7 +301,10 @@ TEST_CASE("serve: malformed requests each get the right 4xx and the server stays
       {CH, R"({"messages": [{"role": "wizard", "content": "Hi"}]})", 400, "messages[0].role"},
       {CH, R"({"messages": [{"role": "user", "content": 5}]})", 400, "messages[0].content"},
       {CH, R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})", 400, "messages[0].content"},
-      {CH, "{" + msgs + R"(, "logprobs": true})", 400, "logprobs"},
+      {CH, "{" + msgs + R"(, "logprobs": "yes"})", 400, "logprobs"},
+      {CH, "{" + msgs + R"(, "top_logprobs": 3})", 400, "top_logprobs"},
+      {CH, "{" + msgs + R"(, "logprobs": true, "top_logprobs": 21})", 400, "top_logprobs"},
+      {C, R"({"prompt": "Hi", "logprobs": true})", 400, "logprobs"},
       {CH, "{" + msgs + R"(, "max_completion_tokens": -5})", 400, "max_completion_tokens"},
       {C, "{\"prompt\": \"" + std::string(70000, 'x') + "\"}", 413, ""},  // over --max-body
       {"/v1/nothing", "{}", 404, ""},
@@ -448,4 +452,53 @@ TEST_CASE("serve: a port in use is a clear error, exit 1", "[server]") {
   auto second = run_cli({"serve", "-m", tiny_gguf(), "--port", std::to_string(first.port())});
   CHECK(second.status == 1);
   CHECK(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos);
+}
+
+TEST_CASE("serve: logprobs of each token and its top alternatives, whole and streamed", "[server]") {
+  ServerProcess server({"-m", tiny_gguf()});
+  auto c = server.client();
+  json chat = {{"messages", {{{"role", "user"}, {"content", "Hi"}}}}, {"max_tokens", 6}, {"temperature", 0},
+               {"logprobs", true}, {"top_logprobs", 3}};
+  auto r = post_json(*c, "/v1/chat/completions", chat);
+  REQUIRE(r);
+  REQUIRE(r->status == 200);
+  const json content = json::parse(r->body)["choices"][0]["logprobs"]["content"];
+  REQUIRE(content.size() == 6);
+  for (const json& t : content) {
+    INFO(t.dump());
+    REQUIRE(t["top_logprobs"].size() == 3);
+    // Greedy: the chosen token is the most likely one.
+    CHECK(t["logprob"].get<double>() == t["top_logprobs"][0]["logprob"].get<double>());
+    CHECK(t["logprob"].get<double>() <= 0);
+    double mass = 0, previous = 0;
+    for (size_t k = 0; k < 3; ++k) {
+      const double lp = t["top_logprobs"][k]["logprob"];
+      if (k > 0) CHECK(lp <= previous);
+      previous = lp;
+      mass += std::exp(lp);
+    }
+    CHECK(mass <= 1.0 + 1e-5);
+    // The raw bytes; the text has U+FFFD where a token holds part of a UTF-8 character.
+    CHECK(!t["bytes"].empty());
+  }
+  // Legacy completions, streamed: every token's chunk carries its logprobs.
+  json body = {{"prompt", "Hello"}, {"max_tokens", 5}, {"temperature", 0}, {"logprobs", 2}, {"stream", true}};
+  auto s = post_json(*c, "/v1/completions", body);
+  REQUIRE(s);
+  const StreamText st = parse_stream(s->body, false);
+  int with_logprobs = 0;
+  for (const json& chunk : st.chunks) {
+    const json& lp = chunk["choices"][0]["logprobs"];
+    if (lp.is_null()) continue;
+    ++with_logprobs;
+    CHECK(lp["tokens"].size() == 1);
+    CHECK(lp["top_logprobs"][0].size() <= 2);
+  }
+  CHECK(with_logprobs == 5);
+  body["stream"] = false;
+  auto w = post_json(*c, "/v1/completions", body);
+  REQUIRE(w);
+  const json lp = json::parse(w->body)["choices"][0]["logprobs"];
+  CHECK(lp["token_logprobs"].size() == 5);
+  CHECK(lp["text_offset"][0] == 0);
 }
