@@ -5,6 +5,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <mutex>
 #include <random>
 
 #include "runtime/vk/error.h"
@@ -67,36 +69,56 @@ struct Generation {
   Engine& engine;
   Metrics& metrics;
   InFlight& in_flight;
-  std::vector<RequestId> ids;
+  std::vector<RequestId> ids;  // per choice; 0 until submitted
   std::vector<bool> collected;
+  // Choices after the first are submitted once the first has its prompt in
+  // the KV cache (its first update), so they take its blocks from the prefix
+  // cache instead of computing the same prompt n times.
+  std::function<void()> submit_rest;
+  std::once_flag rest_submitted;
   std::mutex mutex;
   std::condition_variable changed;
   std::deque<Event> events;
   std::vector<Clock::time_point> last_token;
 
   Generation(Engine& e, Metrics& m, InFlight& f, uint32_t n)
-      : engine(e), metrics(m), in_flight(f), collected(n, false), last_token(n) {}
+      : engine(e), metrics(m), in_flight(f), ids(n, 0), collected(n, false), last_token(n) {}
+
+  void set_id(uint32_t choice, RequestId id) {
+    std::lock_guard lock(mutex);
+    ids[choice] = id;
+    changed.notify_all();
+  }
+  RequestId id_of(uint32_t choice) {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return ids[choice] != 0; });
+    return ids[choice];
+  }
 
   RequestCallback callback(uint32_t choice) {
     return [this, choice](const RequestUpdate& u) {
       const auto now = Clock::now();
-      std::lock_guard lock(mutex);
-      if (u.token >= 0) {
+      if (u.token >= 0) {  // last_token[choice] is this choice's callbacks' alone
         if (last_token[choice] != Clock::time_point{}) {
           metrics.inter_token(std::chrono::duration<double>(now - last_token[choice]).count());
         }
         last_token[choice] = now;
       }
-      events.push_back({choice, u.text, u.finished, u.token, u.logprob, u.top_logprobs});
-      changed.notify_all();
+      {
+        std::lock_guard lock(mutex);
+        events.push_back({choice, u.text, u.finished, u.token, u.logprob, u.top_logprobs});
+        changed.notify_all();
+      }
+      if (choice == 0 && submit_rest) std::call_once(rest_submitted, submit_rest);
     };
   }
 
   // The finished request's result; each choice is collected once.
   RequestResult collect(uint32_t choice) {
-    RequestResult r = engine.wait(ids[choice]);
+    const RequestId id = id_of(choice);
+    RequestResult r = engine.wait(id);
     collected[choice] = true;
-    in_flight.remove(ids[choice]);
+    in_flight.remove(id);
     metrics.set_in_flight(-1);
     if (r.error.empty()) {
       metrics.generation_done(r.stats);
@@ -109,7 +131,7 @@ struct Generation {
   void abandon() {
     for (uint32_t i = 0; i < ids.size(); ++i) {
       if (!collected[i]) {
-        engine.cancel(ids[i]);
+        engine.cancel(id_of(i));  // choice 0's end has submitted the others
         collect(i);
       }
     }
@@ -284,14 +306,25 @@ void handle_completion(const CompletionContext& ctx, const httplib::Request& req
   const uint64_t seed = r.seed ? *r.seed : std::random_device{}() | (uint64_t(std::random_device{}()) << 32);
 
   auto g = std::make_shared<Generation>(ctx.engine, ctx.metrics, ctx.in_flight, r.n);
-  for (uint32_t i = 0; i < r.n; ++i) {
-    GenerateOptions o = r.options;
+  // The server's engine, queue and metrics outlive every request (not `ctx`, a temporary).
+  auto submit = [&engine = ctx.engine, &in_flight = ctx.in_flight, &metrics = ctx.metrics, tokens,
+                 options = r.options, seed](Generation& gen, uint32_t i) {
+    GenerateOptions o = options;
     o.sampling.seed = seed + i;  // n choices: different draws over one shared prompt
-    const RequestId id = ctx.engine.submit(tokens, o, g->callback(i));
-    g->ids.push_back(id);
-    ctx.in_flight.add(id);
-    ctx.metrics.set_in_flight(+1);
+    const RequestId id = engine.submit(tokens, o, gen.callback(i));
+    in_flight.add(id);
+    metrics.set_in_flight(+1);
+    gen.set_id(i, id);
+  };
+  // Runs on the engine thread (choice 0's first update); the Generation
+  // outlives it: every choice is collected before it goes.
+  if (r.n > 1) {
+    Generation* raw = g.get();
+    g->submit_rest = [raw, submit, n = r.n] {
+      for (uint32_t i = 1; i < n; ++i) submit(*raw, i);
+    };
   }
+  submit(*g, 0);
   const ResponseIds ids{response_id(chat), int64_t(std::time(nullptr)), ctx.options.model_id};
   if (r.stream) respond_stream(g, r, ids, res, &tokens_out);
   else respond_whole(*g, r, ids, res, tokens_out);

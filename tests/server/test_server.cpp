@@ -82,8 +82,11 @@ TEST_CASE("serve: health, models, completions and chat, whole and streamed", "[s
   // The second identical chat found its prompt's full blocks in the prefix cache.
   CHECK(server.metric("vkmind_prefix_cache_hit_rate") > 0);
 
-  // n choices share the prompt; seeded sampling repeats, another seed differs.
-  json sampled = {{"prompt", "Hello"}, {"max_tokens", 16}, {"temperature", 1.0}, {"seed", 7}, {"n", 3}};
+  // n choices share the prompt's KV blocks (the 2nd and 3rd take the first's 2 full
+  // blocks from the prefix cache); seeded sampling repeats, another seed differs.
+  const double cached_before = server.metric("vkmind_cached_prompt_tokens_total");
+  const std::string long_prompt = "Hello there, this prompt is long enough to fill two KV blocks of tokens";
+  json sampled = {{"prompt", long_prompt}, {"max_tokens", 16}, {"temperature", 1.0}, {"seed", 7}, {"n", 3}};
   auto a = post_json(*c, "/v1/completions", sampled);
   auto b = post_json(*c, "/v1/completions", sampled);
   REQUIRE(a);
@@ -91,6 +94,8 @@ TEST_CASE("serve: health, models, completions and chat, whole and streamed", "[s
   const json ja = json::parse(a->body), jb = json::parse(b->body);
   REQUIRE(ja["choices"].size() == 3);
   CHECK(ja["choices"] == jb["choices"]);
+  CHECK(ja["usage"]["prompt_tokens"].get<int>() > 32);
+  CHECK(server.metric("vkmind_cached_prompt_tokens_total") - cached_before >= 2 * 32);
   CHECK(ja["usage"]["completion_tokens"] == 48);
   sampled["seed"] = 8;
   auto other = post_json(*c, "/v1/completions", sampled);
