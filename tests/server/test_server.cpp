@@ -345,7 +345,7 @@ TEST_CASE("serve: SIGTERM lets a running stream finish, then exits 0", "[server]
     httplib::Request req;
     req.method = "POST";
     req.path = "/v1/completions";
-    req.body = json{{"prompt", "Hello"}, {"max_tokens", 200}, {"ignore_eos", true}, {"stream", true}}.dump();
+    req.body = json{{"prompt", "Hello"}, {"max_tokens", 600}, {"ignore_eos", true}, {"stream", true}}.dump();
     req.set_header("Content-Type", "application/json");
     std::string body;
     req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
@@ -357,7 +357,19 @@ TEST_CASE("serve: SIGTERM lets a running stream finish, then exits 0", "[server]
     got = parse_stream(body, false);
   });
   while (!streaming) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  const ProcessResult r = server.stop(SIGTERM);
+  std::thread stopper([&] { kill(server.pid(), SIGTERM); });
+  // While the stream finishes, load balancers see the server going: /health 503.
+  int health = 200;
+  for (int i = 0; i < 200 && health == 200; ++i) {
+    auto h = server.client()->Get("/health");
+    health = h ? h->status : 0;
+    if (health == 200) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(health == 503);
+  auto refused = post_json(*server.client(), "/v1/completions", completion("Hi", 2));
+  CHECK((!refused || refused->status == 503));
+  stopper.join();
+  const ProcessResult r = server.stop(SIGTERM);  // a second SIGTERM changes nothing
   client.join();
   CHECK(r.status == 0);
   CHECK(got.done);
