@@ -32,10 +32,6 @@ void InFlight::remove(RequestId id) {
   std::lock_guard lock(mutex_);
   ids_.erase(id);
 }
-void InFlight::release(uint32_t n) {
-  std::lock_guard lock(mutex_);
-  reserved_ -= n;
-}
 uint64_t InFlight::count() const {
   std::lock_guard lock(mutex_);
   return ids_.size() + reserved_;

@@ -24,11 +24,10 @@ namespace vkmind::server {
 // that a stop can cancel them and the queue bound can count them.
 class InFlight {
  public:
-  // Reserves `n` places; false when that would pass `limit`.
+  // Reserves `n` places, each taken by add(); false when that would pass `limit`.
   bool reserve(uint32_t n, uint64_t limit);
   void add(RequestId id);
   void remove(RequestId id);  // a collected request gives back its place
-  void release(uint32_t n);   // places reserved and never used
   uint64_t count() const;
   void cancel_all(Engine& engine) const;
 
