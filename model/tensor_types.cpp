@@ -45,7 +45,7 @@ std::optional<TensorTypeTraits> ggml_type_traits(uint32_t code) {
 
 std::optional<TensorType> supported_tensor_type(uint32_t code) {
   switch (code) {
-    case 0: case 1: case 2: case 8: case 30: return static_cast<TensorType>(code);
+    case 0: case 1: case 2: case 3: case 6: case 7: case 8: case 30: return static_cast<TensorType>(code);
     default: return std::nullopt;
   }
 }

@@ -1,5 +1,6 @@
 // Tensor element types, numbered as ggml numbers them (GGUF's on-disk codes).
-// Blocked types (Q8_0, Q4_0) store blocks of 32 elements; see design.md.
+// Blocked types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) store blocks of 32 elements;
+// design.md and shaders/weights.glsl give their layouts.
 #pragma once
 
 #include <cstdint>
@@ -9,11 +10,11 @@
 namespace vkmind {
 
 enum class TensorType : uint32_t {
-  F32 = 0, F16 = 1, Q4_0 = 2, Q8_0 = 8, BF16 = 30,
+  F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, BF16 = 30,
 };
 
 struct TensorTypeTraits {
-  uint32_t block_elements;  // 1 for plain types, 32 for Q8_0/Q4_0
+  uint32_t block_elements;  // 1 for plain types, 32 for the blocked ones
   uint32_t block_bytes;     // bytes per block
 };
 
@@ -27,6 +28,8 @@ std::optional<TensorTypeTraits> ggml_type_traits(uint32_t code);
 // The type for a code vkmind supports, nullopt otherwise.
 std::optional<TensorType> supported_tensor_type(uint32_t code);
 TensorTypeTraits tensor_type_traits(TensorType t);
+// Stored in blocks of several elements with shared scales.
+inline bool is_block_quantized(TensorType t) { return t != TensorType::F32 && t != TensorType::F16 && t != TensorType::BF16; }
 inline std::string_view tensor_type_name(TensorType t) { return ggml_type_name(static_cast<uint32_t>(t)); }
 
 }  // namespace vkmind

@@ -1,7 +1,8 @@
 // Reading weights of every stored type from one storage buffer, dequantized
 // to f32. The type is chosen per variant by one define (shaders/CMakeLists.txt):
-// WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0 or WEIGHT_Q4_0. The user
-// defines WEIGHT_BINDING before including this file.
+// WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_1,
+// WEIGHT_Q5_0 or WEIGHT_Q5_1. The user defines WEIGHT_BINDING before
+// including this file.
 //
 // Only storageBuffer16BitAccess is guaranteed (not 8-bit storage, not fp16 or
 // int16 arithmetic), so 16-bit values are storage types only: each is widened
@@ -12,9 +13,16 @@
 // for the others. A row starts at unit `row_base` = w_offset + row * w_row_units(K).
 // Blocked types (GGUF layouts, design.md), 32 elements per block:
 //   Q8_0 = 17 words: f16 scale, then 32 int8 (two per word, low byte first);
-//   Q4_0 =  9 words: f16 scale, then 16 bytes; element j < 16 is the low
-//          nibble of byte j, element j >= 16 the high nibble of byte j - 16;
-//          value = (nibble - 8) * scale.
+//   Q4_0 =  9 words: f16 scale d, then 16 bytes qs; element j < 16 is the low
+//          nibble of qs[j], element j >= 16 the high nibble of qs[j - 16];
+//          value = (nibble - 8) * d.
+//   Q4_1 = 10 words: f16 d, f16 min m, then qs as Q4_0; value = nibble * d + m.
+//   Q5_0 = 11 words: f16 d, 4 bytes qh (bit j: element j's fifth bit), qs as
+//          Q4_0; value = ((nibble | bit << 4) - 16) * d.
+//   Q5_1 = 12 words: f16 d, f16 m, qh, qs; value = (nibble | bit << 4) * d + m.
+// The 4- and 5-bit types share one reader: W_QS (unit of qs), W_QH (unit of
+// qh, 5-bit types), W_MIN (the unit of m; unsigned types) or W_ZERO (the
+// offset of signed ones).
 //
 // w_load4 reads 4 consecutive elements starting at k (k % 4 == 0). For the
 // float types it uses a wide alias of the buffer, valid only when row_base
@@ -76,11 +84,34 @@ layout(std430, binding = WEIGHT_BINDING) readonly buffer Weights16x4 { uvec2 w_u
 const uint W_BLOCK_UNITS = 17;
 #elif defined(WEIGHT_Q4_0)
 const uint W_BLOCK_UNITS = 9;
+#define W_NIBBLES
+const uint W_QS = 1;
+const float W_ZERO = 8.0;
+#elif defined(WEIGHT_Q4_1)
+const uint W_BLOCK_UNITS = 10;
+#define W_NIBBLES
+const uint W_QS = 2;
+#define W_MIN 1u
+#elif defined(WEIGHT_Q5_0)
+const uint W_BLOCK_UNITS = 11;
+#define W_NIBBLES
+const uint W_QS = 3;
+#define W_QH 1u
+const float W_ZERO = 16.0;
+#elif defined(WEIGHT_Q5_1)
+const uint W_BLOCK_UNITS = 12;
+#define W_NIBBLES
+const uint W_QS = 4;
+#define W_QH 2u
+#define W_MIN 1u
+#endif
+#if defined(WEIGHT_Q8_0) || defined(W_NIBBLES)
+#define W_BLOCKED
 #endif
 
 // Units one row of K elements occupies.
 uint w_row_units(uint K) {
-#if defined(WEIGHT_Q8_0) || defined(WEIGHT_Q4_0)
+#ifdef W_BLOCKED
   return (K / 32) * W_BLOCK_UNITS;
 #else
   return K;
@@ -89,9 +120,29 @@ uint w_row_units(uint K) {
 
 float w_half(uint bits) { return unpackHalf2x16(bits).x; }
 
-#if defined(WEIGHT_Q8_0) || defined(WEIGHT_Q4_0)
+#ifdef W_BLOCKED
 // Two consecutive words of a block as one 32-bit value (4 bytes, little-endian).
 uint w_word_pair(uint unit) { return uint(w_u16[unit]) | (uint(w_u16[unit + 1]) << 16); }
+#endif
+
+#ifdef W_NIBBLES
+// The block's values from quantized levels q: (q - zero) * d, or q * d + m.
+float w_level(uint block, float q) {
+  const float d = w_half(uint(w_u16[block]));
+#ifdef W_MIN
+  return q * d + w_half(uint(w_u16[block + W_MIN]));
+#else
+  return (q - W_ZERO) * d;
+#endif
+}
+vec4 w_level4(uint block, vec4 q) {
+  const float d = w_half(uint(w_u16[block]));
+#ifdef W_MIN
+  return q * d + w_half(uint(w_u16[block + W_MIN]));
+#else
+  return (q - W_ZERO) * d;
+#endif
+}
 #endif
 
 float w_load1(uint row_base, uint k) {
@@ -106,14 +157,17 @@ float w_load1(uint row_base, uint k) {
   uint j = k % 32;
   uint bits = uint(w_u16[block + 1 + j / 2]) >> (8 * (j & 1));
   return float(int(bits << 24) >> 24) * w_half(uint(w_u16[block]));
-#elif defined(WEIGHT_Q4_0)
+#elif defined(W_NIBBLES)
   uint block = row_base + (k / 32) * W_BLOCK_UNITS;
   uint j = k % 32;
   uint byte_index = j % 16;
-  uint bits = uint(w_u16[block + 1 + byte_index / 2]) >> (8 * (byte_index & 1) + (j >= 16 ? 4 : 0));
-  return (float(bits & 15u) - 8.0) * w_half(uint(w_u16[block]));
+  uint q = (uint(w_u16[block + W_QS + byte_index / 2]) >> (8 * (byte_index & 1) + (j >= 16 ? 4 : 0))) & 15u;
+#ifdef W_QH
+  q |= ((w_word_pair(block + W_QH) >> j) & 1u) << 4;
+#endif
+  return w_level(block, float(q));
 #else
-#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0"
+#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_1, WEIGHT_Q5_0, WEIGHT_Q5_1"
 #endif
 }
 
@@ -131,12 +185,16 @@ vec4 w_load4(uint row_base, uint k) {
   uint v = w_word_pair(block + 1 + (k % 32) / 2);
   ivec4 q = ivec4(uvec4(v << 24, v << 16, v << 8, v)) >> 24;  // sign-extend each byte
   return vec4(q) * w_half(uint(w_u16[block]));
-#elif defined(WEIGHT_Q4_0)
+#elif defined(W_NIBBLES)
   uint block = row_base + (k / 32) * W_BLOCK_UNITS;
   uint j = k % 32;
-  uint v = w_word_pair(block + 1 + (j % 16) / 2) >> (j >= 16 ? 4 : 0);
+  uint v = w_word_pair(block + W_QS + (j % 16) / 2) >> (j >= 16 ? 4 : 0);
   uvec4 n = (uvec4(v, v >> 8, v >> 16, v >> 24) & 15u);
-  return (vec4(n) - 8.0) * w_half(uint(w_u16[block]));
+#ifdef W_QH
+  const uint h = w_word_pair(block + W_QH) >> j;
+  n |= (uvec4(h, h >> 1, h >> 2, h >> 3) & 1u) << 4;
+#endif
+  return w_level4(block, vec4(n));
 #endif
 }
 

@@ -33,7 +33,7 @@ Tiles matmul_tiles(const vk::DeviceReport& report) {
 // 16-bit words and need only K % 32 == 0.
 bool vector_loads(const WeightView& w, const WeightChunk& chunk, const vk::BufferSlice& x) {
   if (w.cols % 4 != 0 || x.offset % 16 != 0) return false;
-  if (w.type == TensorType::Q8_0 || w.type == TensorType::Q4_0) return true;
+  if (is_block_quantized(w.type)) return true;
   return chunk.unit_offset % 4 == 0;
 }
 

@@ -1,5 +1,5 @@
 // y = x W^T for a weight W [rows M][cols K] of any stored type (F32, F16,
-// BF16, Q8_0, Q4_0) and f32 activations x [n_tokens][K]: y[t][r] = sum_k
+// BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) and f32 activations x [n_tokens][K]: y[t][r] = sum_k
 // W[r][k] * x[t][k], accumulated in f32. Decode (few tokens) runs the
 // matrix-vector kernel, prefill the tiled one. Weights larger than
 // maxStorageBufferRange are bound in row chunks, one dispatch each.

@@ -84,7 +84,7 @@ void gather_matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, uint3
     const vk::BufferSlice binding{w.data.buffer, aligned, start - aligned + uint64_t(e1 - e0) * expert_bytes, nullptr};
     const uint32_t unit_offset = uint32_t((start - aligned) / unit);
     // 4-wide loads: rows of K % 4 == 0 elements from a 4-unit boundary (blocked types: always), x 16-byte aligned.
-    const bool blocked = w.type == TensorType::Q8_0 || w.type == TensorType::Q4_0;
+    const bool blocked = is_block_quantized(w.type);
     const bool vec = K % 4 == 0 && x.offset % 16 == 0 && (blocked || unit_offset % 4 == 0);
     const auto& pipeline =
         ctx.pipeline({kernel, 4, sizeof(push::GatherMatmul), {wg, rows_per_group, 1, uint32_t(vec), min_subgroup}});

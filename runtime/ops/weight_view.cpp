@@ -13,6 +13,9 @@ const char* weight_kernel_suffix(TensorType type) {
     case TensorType::BF16: return "bf16";
     case TensorType::Q8_0: return "q8_0";
     case TensorType::Q4_0: return "q4_0";
+    case TensorType::Q4_1: return "q4_1";
+    case TensorType::Q5_0: return "q5_0";
+    case TensorType::Q5_1: return "q5_1";
   }
   throw Error("weight type code " + std::to_string(uint32_t(type)) + " has no kernel");
 }
@@ -26,11 +29,16 @@ uint64_t weight_row_bytes(TensorType type, uint32_t cols) {
     case TensorType::BF16: return uint64_t(cols) * 2;
     case TensorType::Q8_0:
     case TensorType::Q4_0:
-      if (cols % 32 != 0) {
-        throw Error(std::string("a ") + (type == TensorType::Q8_0 ? "Q8_0" : "Q4_0") + " weight needs a row length " +
-                    "that is a multiple of 32 (its block size), not " + std::to_string(cols));
+    case TensorType::Q4_1:
+    case TensorType::Q5_0:
+    case TensorType::Q5_1: {
+      const TensorTypeTraits t = tensor_type_traits(type);
+      if (cols % t.block_elements != 0) {
+        throw Error("a " + std::string(tensor_type_name(type)) + " weight needs a row length that is a multiple of " +
+                    std::to_string(t.block_elements) + " (its block size), not " + std::to_string(cols));
       }
-      return uint64_t(cols / 32) * (type == TensorType::Q8_0 ? 34 : 18);
+      return uint64_t(cols / t.block_elements) * t.block_bytes;
+    }
   }
   throw Error("weight type code " + std::to_string(uint32_t(type)) + " has no kernel");
 }

@@ -57,7 +57,7 @@ static const Shape kFloatShapes[] = {{1, 1, 1}, {5, 7, 3}, {17, 33, 9}, {100, 25
 static const Shape kQuantShapes[] = {{1, 32, 1}, {3, 32, 2}, {17, 96, 5}, {65, 160, 33}, {301, 224, 257}};
 
 TEST_CASE_METHOD(EmbeddingFixture, "embedding gathers rows of every table type exactly", "[shaders][embedding]") {
-  for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0}) {
+  for (TensorType type : test::kWeightTypes) {
     uint32_t seed = 20;
     for (Shape s : test::is_blocked(type) ? std::span<const Shape>(kQuantShapes) : std::span<const Shape>(kFloatShapes)) {
       CAPTURE(test::type_label(type), s.vocab, s.dim, s.tokens);

@@ -111,7 +111,7 @@ static const Shape kQuantMatvec[] = {{1, 32, 1}, {7, 96, 1}, {33, 160, 3}, {129,
 static const Shape kQuantTiled[] = {{1, 32, 1}, {7, 96, 5}, {67, 160, 65}, {130, 352, 33}, {257, 288, 100}};
 
 TEST_CASE_METHOD(MatmulFixture, "matmul matches the CPU for every weight type and path", "[shaders][matmul]") {
-  for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0}) {
+  for (TensorType type : test::kWeightTypes) {
     const bool q = test::is_blocked(type);
     uint32_t seed = 10;
     for (Shape s : q ? std::span<const Shape>(kQuantMatvec) : std::span<const Shape>(kFloatMatvec))
@@ -181,7 +181,7 @@ TEST_CASE_METHOD(MatmulFixture, "matmul reads weights at offsets that break 16-b
   // below, the kernels get a unit offset and fall back to scalar loads where
   // wide ones would be misaligned.
   const uint32_t M = 9, K = 64, N = 2;
-  for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0, TensorType::Q4_0}) {
+  for (TensorType type : test::kWeightTypes) {
     for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::VectorTexels, ops::MatmulPath::Tiled}) {
       CAPTURE(test::type_label(type), path_name(path));
       auto values = test::random_floats(size_t(M) * K, 5);
@@ -207,7 +207,7 @@ TEST_CASE_METHOD(MatmulFixture, "matmul refuses blocked weights whose rows are n
   auto dx = device_buffer(4096);
   auto dy = device_buffer(4096);
   graph::Graph g(ctx.device());
-  for (TensorType type : {TensorType::Q8_0, TensorType::Q4_0}) {
+  for (TensorType type : test::kBlockedTypes) {
     CHECK_THROWS_AS(ops::matmul(ctx, g, {dw, type, 2, 48}, dx, dy, 1), Error);
   }
   // And sizes that do not fit their buffers.
@@ -256,6 +256,7 @@ TEST_CASE_METHOD(MatmulFixture, "matmul throughput", "[.][bench]") {
       {TensorType::Q8_0, {2048, 2048, 1}, ops::MatmulPath::Vector}, {TensorType::Q4_0, {2048, 2048, 1}, ops::MatmulPath::Vector},
       {TensorType::Q4_0, {2048, 2048, 8}, ops::MatmulPath::Vector}, {TensorType::F32, {1024, 1024, 128}, ops::MatmulPath::Tiled},
       {TensorType::Q4_0, {1024, 1024, 128}, ops::MatmulPath::Tiled},
+      {TensorType::Q5_1, {2048, 2048, 1}, ops::MatmulPath::Vector},
   };
   for (const Case& c : cases) {
     auto values = test::random_floats(size_t(c.s.M) * c.s.K, 1);

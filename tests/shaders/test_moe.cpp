@@ -1,6 +1,6 @@
 // Mixture-of-experts kernels against CPU references in double
 // (runtime/ops/moe.h): the router (softmax, top-k, renormalise), the gathered
-// expert matvec (F32/F16/BF16/Q8_0/Q4_0 weights, x per token or per pair, and
+// expert matvec (F32/F16/BF16/Q8_0/Q4_0/Q4_1/Q5_0/Q5_1 weights, x per token or per pair, and
 // bound in expert runs as past maxStorageBufferRange), the weighted
 // scatter-add, and the whole chain on a small MoE FFN.
 //
@@ -136,6 +136,7 @@ TEST_CASE_METHOD(test::GpuFixture, "gather_matmul applies each pair's expert", "
       {TensorType::F32, 4, 5, 37, 6, 2},    {TensorType::F32, 3, 64, 128, 5, 1},  {TensorType::F16, 4, 7, 36, 8, 2},
       {TensorType::F16, 60, 24, 64, 16, 4}, {TensorType::BF16, 4, 9, 40, 3, 1},   {TensorType::Q8_0, 4, 11, 64, 8, 2},
       {TensorType::Q8_0, 8, 96, 256, 7, 1}, {TensorType::Q4_0, 4, 13, 96, 4, 4},  {TensorType::F32, 2, 1, 1, 1, 1},
+      {TensorType::Q4_1, 4, 13, 96, 5, 1},  {TensorType::Q5_0, 3, 17, 160, 6, 2}, {TensorType::Q5_1, 4, 9, 64, 4, 4},
   };
   for (const GatherCase& c : cases) {
     for (uint64_t max_binding : {uint64_t(0), uint64_t(1)}) {  // 1: as small as possible (one expert per binding)

@@ -1,7 +1,7 @@
 // CPU side of the weight types, written from the GGUF layouts in design.md
 // (not from the shaders): encoders that turn f32 test data into stored bytes
-// (F32, F16, BF16 with round-to-nearest-even; Q8_0 and Q4_0 quantizers as
-// ggml does them) and a decoder that turns stored bytes back into the exact
+// (F32, F16, BF16 with round-to-nearest-even; Q8_0, Q4_0, Q4_1, Q5_0 and
+// Q5_1 quantizers as ggml's reference quantizers do them) and a decoder that turns stored bytes back into the exact
 // f32 values a kernel must see.
 #pragma once
 
@@ -69,6 +69,13 @@ inline void put16(std::vector<uint8_t>& out, uint16_t v) {
   out.push_back(uint8_t(v >> 8));
 }
 
+// qh of a 5-bit block: bit j is the fifth bit of element j (4 bytes, little-endian).
+inline void put_high_bits(std::vector<uint8_t>& out, const uint8_t (&q)[32]) {
+  uint32_t qh = 0;
+  for (int j = 0; j < 32; ++j) qh |= uint32_t(q[j] >> 4) << j;
+  for (int i = 0; i < 4; ++i) out.push_back(uint8_t(qh >> (8 * i)));
+}
+
 // Stored bytes of `values` ([rows][cols], cols % 32 == 0 for the blocked types).
 inline std::vector<uint8_t> encode_weights(const std::vector<float>& values, TensorType type) {
   std::vector<uint8_t> out;
@@ -109,6 +116,39 @@ inline std::vector<uint8_t> encode_weights(const std::vector<float>& values, Ten
         for (int j = 0; j < 16; ++j) out.push_back(uint8_t(nibble(j) | (nibble(j + 16) << 4)));
       }
       break;
+    case TensorType::Q4_1:
+    case TensorType::Q5_1: {
+      // d = (max - min) / (levels - 1), m = min, q = round((x - min) / d), clamped.
+      const int top = type == TensorType::Q4_1 ? 15 : 31;
+      for (size_t b = 0; b < values.size(); b += 32) {
+        const auto [lo, hi] = std::minmax_element(values.begin() + long(b), values.begin() + long(b) + 32);
+        const float d = (*hi - *lo) / float(top);
+        const float id = d ? 1.0f / d : 0.0f;
+        put16(out, float_to_half(d));
+        put16(out, float_to_half(*lo));
+        uint8_t q[32];
+        for (int j = 0; j < 32; ++j) q[j] = uint8_t(std::min(top, int((values[b + j] - *lo) * id + 0.5f)));
+        if (type == TensorType::Q5_1) put_high_bits(out, q);
+        for (int j = 0; j < 16; ++j) out.push_back(uint8_t((q[j] & 15) | ((q[j + 16] & 15) << 4)));
+      }
+      break;
+    }
+    case TensorType::Q5_0:
+      // As Q4_0 with 32 levels: d = (the value of largest magnitude) / -16.
+      for (size_t b = 0; b < values.size(); b += 32) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < 32; ++j) {
+          if (std::fabs(values[b + j]) > amax) amax = std::fabs(values[b + j]), max = values[b + j];
+        }
+        const float d = max / -16.0f;
+        const float id = d ? 1.0f / d : 0.0f;
+        put16(out, float_to_half(d));
+        uint8_t q[32];
+        for (int j = 0; j < 32; ++j) q[j] = uint8_t(std::min(31, int(values[b + j] * id + 16.5f)));
+        put_high_bits(out, q);
+        for (int j = 0; j < 16; ++j) out.push_back(uint8_t((q[j] & 15) | ((q[j + 16] & 15) << 4)));
+      }
+      break;
   }
   return out;
 }
@@ -134,12 +174,38 @@ inline std::vector<float> decode_weights(const std::vector<uint8_t>& bytes, Tens
         out[i] = float(nibble - 8) * half_to_float(get16(block));
         break;
       }
+      case TensorType::Q4_1:
+      case TensorType::Q5_0:
+      case TensorType::Q5_1: {
+        // d, then m (unsigned types), then qh (5-bit types), then 16 bytes of nibbles.
+        const bool has_min = type != TensorType::Q5_0, five = type != TensorType::Q4_1;
+        const size_t block_bytes = tensor_type_traits(type).block_bytes;
+        const size_t block = (i / 32) * block_bytes, j = i % 32;
+        const size_t qh_at = block + (has_min ? 4 : 2), qs_at = qh_at + (five ? 4 : 0);
+        const uint8_t byte = bytes.at(qs_at + j % 16);
+        int q = j < 16 ? (byte & 15) : (byte >> 4);
+        if (five) {
+          const uint32_t qh = uint32_t(bytes.at(qh_at)) | uint32_t(bytes.at(qh_at + 1)) << 8 |
+                              uint32_t(bytes.at(qh_at + 2)) << 16 | uint32_t(bytes.at(qh_at + 3)) << 24;
+          q |= int((qh >> j) & 1) << 4;
+        }
+        const float d = half_to_float(get16(block));
+        out[i] = has_min ? float(q) * d + half_to_float(get16(block + 2)) : float(q - 16) * d;
+        break;
+      }
     }
   }
   return out;
 }
 
-inline bool is_blocked(TensorType type) { return type == TensorType::Q8_0 || type == TensorType::Q4_0; }
+inline bool is_blocked(TensorType type) { return is_block_quantized(type); }
+
+// Every type the kernels read, for tests that cover them all.
+inline constexpr TensorType kWeightTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16,
+                                              TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1,
+                                              TensorType::Q5_0, TensorType::Q5_1};
+inline constexpr TensorType kBlockedTypes[] = {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1,
+                                               TensorType::Q5_0, TensorType::Q5_1};
 
 inline const char* type_label(TensorType type) {
   switch (type) {
@@ -148,6 +214,9 @@ inline const char* type_label(TensorType type) {
     case TensorType::BF16: return "BF16";
     case TensorType::Q8_0: return "Q8_0";
     case TensorType::Q4_0: return "Q4_0";
+    case TensorType::Q4_1: return "Q4_1";
+    case TensorType::Q5_0: return "Q5_0";
+    case TensorType::Q5_1: return "Q5_1";
   }
   return "?";
 }
