@@ -19,6 +19,11 @@ void put_high_bits(std::vector<uint8_t>& out, const uint8_t (&q)[32]) {
   for (int j = 0; j < 32; ++j) qh |= uint32_t(q[j] >> 4) << j;
   for (int i = 0; i < 4; ++i) out.push_back(uint8_t(qh >> (8 * i)));
 }
+// qs of a 4- or 5-bit block: byte j holds element j's low four bits (low
+// nibble) and element j + 16's (high nibble).
+void put_nibbles(std::vector<uint8_t>& out, const uint8_t (&q)[32]) {
+  for (int j = 0; j < 16; ++j) out.push_back(uint8_t((q[j] & 15) | ((q[j + 16] & 15) << 4)));
+}
 }  // namespace
 
 float half_to_float(uint16_t h) {
@@ -97,20 +102,26 @@ std::vector<uint8_t> encode_weights(std::span<const float> values, TensorType ty
       }
       break;
     case TensorType::Q4_0:
-      // d = (the value of largest magnitude) / -8, nibble = clamp(x / d + 8.5, 0, 15);
-      // byte j holds element j (low nibble) and element j + 16 (high nibble).
+    case TensorType::Q5_0: {
+      // d = (the value of largest magnitude) / -zero, q = clamp(x / d + zero + 0.5, 0, top):
+      // zero 8 and 16 levels below it for Q4_0, 16 and 32 for Q5_0.
+      const bool five = type == TensorType::Q5_0;
+      const int zero = five ? 16 : 8, top = 2 * zero - 1;
       for (size_t b = 0; b < values.size(); b += 32) {
         float amax = 0, max = 0;
         for (int j = 0; j < 32; ++j) {
           if (std::fabs(values[b + j]) > amax) amax = std::fabs(values[b + j]), max = values[b + j];
         }
-        const float d = max / -8.0f;
+        const float d = max / -float(zero);
         const float id = d ? 1.0f / d : 0.0f;
         put16(out, float_to_half(d));
-        auto nibble = [&](int j) { return uint8_t(std::min(15, int(values[b + j] * id + 8.5f))); };
-        for (int j = 0; j < 16; ++j) out.push_back(uint8_t(nibble(j) | (nibble(j + 16) << 4)));
+        uint8_t q[32];
+        for (int j = 0; j < 32; ++j) q[j] = uint8_t(std::min(top, int(values[b + j] * id + float(zero) + 0.5f)));
+        if (five) put_high_bits(out, q);
+        put_nibbles(out, q);
       }
       break;
+    }
     case TensorType::Q4_1:
     case TensorType::Q5_1: {
       // d = (max - min) / (levels - 1), m = min, q = round((x - min) / d), clamped.
@@ -124,26 +135,10 @@ std::vector<uint8_t> encode_weights(std::span<const float> values, TensorType ty
         uint8_t q[32];
         for (int j = 0; j < 32; ++j) q[j] = uint8_t(std::min(top, int((values[b + j] - *lo) * id + 0.5f)));
         if (type == TensorType::Q5_1) put_high_bits(out, q);
-        for (int j = 0; j < 16; ++j) out.push_back(uint8_t((q[j] & 15) | ((q[j + 16] & 15) << 4)));
+        put_nibbles(out, q);
       }
       break;
     }
-    case TensorType::Q5_0:
-      // As Q4_0 with 32 levels: d = (the value of largest magnitude) / -16.
-      for (size_t b = 0; b < values.size(); b += 32) {
-        float amax = 0, max = 0;
-        for (int j = 0; j < 32; ++j) {
-          if (std::fabs(values[b + j]) > amax) amax = std::fabs(values[b + j]), max = values[b + j];
-        }
-        const float d = max / -16.0f;
-        const float id = d ? 1.0f / d : 0.0f;
-        put16(out, float_to_half(d));
-        uint8_t q[32];
-        for (int j = 0; j < 32; ++j) q[j] = uint8_t(std::min(31, int(values[b + j] * id + 16.5f)));
-        put_high_bits(out, q);
-        for (int j = 0; j < 16; ++j) out.push_back(uint8_t((q[j] & 15) | ((q[j + 16] & 15) << 4)));
-      }
-      break;
   }
   return out;
 }

@@ -115,7 +115,6 @@ struct Generation {
     RequestResult r = engine.wait(id);
     collected[choice] = true;
     in_flight.remove(id);
-    metrics.set_in_flight(-1);
     if (r.error.empty()) {
       metrics.generation_done(r.stats);
       if (r.stats.generated_tokens > 0) metrics.time_to_first_token(r.stats.time_to_first_token_ms / 1000.0);
@@ -302,14 +301,13 @@ void handle_completion(const CompletionContext& ctx, const httplib::Request& req
   const uint64_t seed = r.seed ? *r.seed : std::random_device{}() | (uint64_t(std::random_device{}()) << 32);
 
   auto g = std::make_shared<Generation>(ctx.engine, ctx.metrics, ctx.in_flight, r.n);
-  // The server's engine, queue and metrics outlive every request (not `ctx`, a temporary).
-  auto submit = [&engine = ctx.engine, &in_flight = ctx.in_flight, &metrics = ctx.metrics, tokens,
+  // The server's engine and queue outlive every request (not `ctx`, a temporary).
+  auto submit = [&engine = ctx.engine, &in_flight = ctx.in_flight, tokens,
                  options = r.options, seed](Generation& gen, uint32_t i) {
     GenerateOptions o = options;
     o.sampling.seed = seed + i;  // n choices: different draws over one shared prompt
     const RequestId id = engine.submit(tokens, o, gen.callback(i));
     in_flight.add(id);
-    metrics.set_in_flight(+1);
     gen.set_id(i, id);
   };
   // Runs on the engine thread (choice 0's first update); the Generation

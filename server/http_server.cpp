@@ -111,7 +111,7 @@ struct HttpServer::Impl {
     });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       Engine* e = engine.load();
-      res.set_content(metrics.render(e ? e->kv_stats() : KvStats{}, options.parallel),
+      res.set_content(metrics.render(e ? e->kv_stats() : KvStats{}, options.parallel, in_flight.count()),
                       "text/plain; version=0.0.4");
     });
     auto model_json = [this] {

@@ -61,17 +61,7 @@ void Metrics::inter_token(double seconds) {
   itl_.observe(seconds);
 }
 
-void Metrics::set_in_flight(int64_t delta) {
-  std::lock_guard lock(mutex_);
-  in_flight_ += delta;
-}
-
-int64_t Metrics::in_flight() const {
-  std::lock_guard lock(mutex_);
-  return in_flight_;
-}
-
-std::string Metrics::render(const KvStats& kv, uint32_t parallel) const {
+std::string Metrics::render(const KvStats& kv, uint32_t parallel, uint64_t in_flight) const {
   std::lock_guard lock(mutex_);
   std::string out;
   header(out, "vkmind_http_requests_total", "counter", "HTTP requests answered, by status code.");
@@ -86,11 +76,11 @@ std::string Metrics::render(const KvStats& kv, uint32_t parallel) const {
   line(out, "vkmind_cached_prompt_tokens_total %llu\n", (unsigned long long)cached_tokens_);
   header(out, "vkmind_generation_tokens_total", "counter", "Tokens generated.");
   line(out, "vkmind_generation_tokens_total %llu\n", (unsigned long long)generated_tokens_);
-  const int64_t running = std::min<int64_t>(in_flight_, parallel);
+  const uint64_t running = std::min<uint64_t>(in_flight, parallel);
   header(out, "vkmind_requests_running", "gauge", "Generations holding a sequence slot.");
-  line(out, "vkmind_requests_running %lld\n", (long long)running);
+  line(out, "vkmind_requests_running %llu\n", (unsigned long long)running);
   header(out, "vkmind_requests_waiting", "gauge", "Generations queued for a sequence slot.");
-  line(out, "vkmind_requests_waiting %lld\n", (long long)(in_flight_ - running));
+  line(out, "vkmind_requests_waiting %llu\n", (unsigned long long)(in_flight - running));
   header(out, "vkmind_kv_blocks_total", "gauge", "KV cache blocks in the pool.");
   line(out, "vkmind_kv_blocks_total %u\n", kv.blocks_total);
   header(out, "vkmind_kv_blocks_used", "gauge", "KV cache blocks held by sequences.");

@@ -32,17 +32,15 @@ class Metrics {
   void generation_done(const GenerationStats& stats);
   void time_to_first_token(double seconds);
   void inter_token(double seconds);
-  void set_in_flight(int64_t delta);  // generation requests submitted and not yet finished
 
-  // `kv` and `parallel` come from the engine at scrape time.
-  std::string render(const KvStats& kv, uint32_t parallel) const;
-  int64_t in_flight() const;
+  // The gauges come at scrape time: the engine's KV statistics, its
+  // sequences at once, and the generations submitted and not yet finished.
+  std::string render(const KvStats& kv, uint32_t parallel, uint64_t in_flight) const;
 
  private:
   mutable std::mutex mutex_;
   std::map<int, uint64_t> requests_by_status_;
   uint64_t prompt_tokens_ = 0, cached_tokens_ = 0, generated_tokens_ = 0, generations_ = 0;
-  int64_t in_flight_ = 0;
   Histogram ttft_, itl_;
 };
 

@@ -127,14 +127,6 @@ uint w_word_pair(uint unit) { return uint(w_u16[unit]) | (uint(w_u16[unit + 1]) 
 
 #ifdef W_NIBBLES
 // The block's values from quantized levels q: (q - zero) * d, or q * d + m.
-float w_level(uint block, float q) {
-  const float d = w_half(uint(w_u16[block]));
-#ifdef W_MIN
-  return q * d + w_half(uint(w_u16[block + W_MIN]));
-#else
-  return (q - W_ZERO) * d;
-#endif
-}
 vec4 w_level4(uint block, vec4 q) {
   const float d = w_half(uint(w_u16[block]));
 #ifdef W_MIN
@@ -143,6 +135,8 @@ vec4 w_level4(uint block, vec4 q) {
   return (q - W_ZERO) * d;
 #endif
 }
+// One level: the compiler drops the unused lanes.
+float w_level(uint block, float q) { return w_level4(block, vec4(q)).x; }
 #endif
 
 float w_load1(uint row_base, uint k) {

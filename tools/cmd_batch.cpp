@@ -181,11 +181,7 @@ void add_batch_command(CLI::App& app) {
   add_generation_flags(*cmd, f->gen);
   cmd->add_option("--input,-i", f->input, "Input JSONL ('-': standard input)");
   cmd->add_option("--output,-o", f->output, "Output JSONL ('-': standard output)");
-  cmd->add_option("--parallel", f->model.engine.parallel, "Requests run at once")->check(integer_in(1, 64));
-  cmd->add_option("--batch-tokens", f->model.engine.batch_tokens, "Tokens per step, decode and prefill together")
-      ->check(integer_in(1, 8192));
-  cmd->add_flag("--no-prefix-cache", [f](int64_t) { f->model.engine.prefix_cache = false; },
-                "Do not reuse the KV blocks of prompt prefixes");
+  add_batching_flags(*cmd, f->model);
   cmd->callback([f] { run(*f); });
 }
 

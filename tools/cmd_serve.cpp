@@ -80,11 +80,7 @@ void add_serve_command(CLI::App& app) {
   add_chat_template_flag(*cmd, f->model);
   cmd->add_option("--host", f->server.host, "Address to listen on (loopback by default)");
   cmd->add_option("--port", f->server.port, "Port (0: any free one)")->check(integer_in(0, 65535));
-  cmd->add_option("--parallel", f->model.engine.parallel, "Sequences generated at once")->check(integer_in(1, 64));
-  cmd->add_option("--batch-tokens", f->model.engine.batch_tokens, "Tokens per step, decode and prefill together")
-      ->check(integer_in(1, 8192));
-  cmd->add_flag("--no-prefix-cache", [f](int64_t) { f->model.engine.prefix_cache = false; },
-                "Do not reuse the KV blocks of prompt prefixes");
+  add_batching_flags(*cmd, f->model);
   cmd->add_option("--api-key", f->server.api_key, "Require 'Authorization: Bearer KEY' on /v1 (default: $VKMIND_API_KEY)");
   cmd->add_option("--alias", f->alias, "The model's name in the API (default: its file or folder name)");
   cmd->add_option("--max-queue", f->server.max_queue, "Requests queued beyond --parallel; more get 429")

@@ -71,6 +71,14 @@ void add_model_flags(CLI::App& cmd, ModelFlags& f, bool short_device) {
                "Enable the Khronos validation layer: its messages go to stderr and fail the command");
 }
 
+void add_batching_flags(CLI::App& cmd, ModelFlags& f) {
+  cmd.add_option("--parallel", f.engine.parallel, "Sequences generated at once")->check(integer_in(1, 64));
+  cmd.add_option("--batch-tokens", f.engine.batch_tokens, "Tokens per step, decode and prefill together")
+      ->check(integer_in(1, 8192));
+  cmd.add_flag("--no-prefix-cache", [&f](int64_t) { f.engine.prefix_cache = false; },
+               "Do not reuse the KV blocks of prompt prefixes");
+}
+
 CLI::Option* add_chat_template_flag(CLI::App& cmd, ModelFlags& f) {
   return cmd.add_option("--chat-template", f.chat_template,
                  "Chat template: " + tok::chat_template_names() + ", or a Jinja template file (default: the model's)")

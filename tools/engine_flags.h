@@ -33,6 +33,8 @@ CLI::Validator integer_in(long long lo, long long hi);
 // `short_device`: -d for --device (bench keeps -d for its depth, as llama-bench).
 void add_model_flags(CLI::App& cmd, ModelFlags& flags, bool short_device = true);
 CLI::Option* add_chat_template_flag(CLI::App& cmd, ModelFlags& flags);
+// --parallel, --batch-tokens, --no-prefix-cache (batch, serve).
+void add_batching_flags(CLI::App& cmd, ModelFlags& flags);
 void add_generation_flags(CLI::App& cmd, GenerationFlags& flags);
 
 // Opens the engine from the flags; with --validate, messages are printed as they come.

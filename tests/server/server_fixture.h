@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -103,6 +104,19 @@ class ServerProcess {
 inline httplib::Result post_json(httplib::Client& c, const std::string& path, const json& body,
                                  const httplib::Headers& headers = {}) {
   return c.Post(path.c_str(), headers, body.dump(), "application/json");
+}
+
+// A streaming POST: `on_data` sees each piece of the body as it comes and
+// returns false to hang up.
+inline httplib::Result stream_post(httplib::Client& c, const std::string& path, const json& body,
+                                   const std::function<bool(const char*, size_t)>& on_data) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path;
+  req.body = body.dump();
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) { return on_data(data, n); };
+  return c.send(req);
 }
 
 // The text of a streamed response: every data chunk's content or text, in order.

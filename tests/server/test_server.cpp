@@ -140,17 +140,11 @@ TEST_CASE("serve: 32 streaming clients at once each get their output alone", "[s
     threads.emplace_back([&, i] {
       json body = completion(prompt(i), 10 + i % 5);
       body["stream"] = true;
-      httplib::Request req;
-      req.method = "POST";
-      req.path = "/v1/completions";
-      req.body = body.dump();
-      req.set_header("Content-Type", "application/json");
       std::string text;
-      req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      auto r = stream_post(*server.client(), "/v1/completions", body, [&](const char* data, size_t n) {
         text.append(data, n);
         return true;
-      };
-      auto r = server.client()->send(req);
+      });
       if (!r || r->status != 200) {
         ++failures;
         std::lock_guard lock(problems_mutex);
@@ -180,13 +174,7 @@ TEST_CASE("serve: a client that leaves mid-stream cancels its request and frees 
   {
     auto c = server.client();
     int chunks = 0;
-    httplib::Request req;
-    req.method = "POST";
-    req.path = "/v1/completions";
-    req.body = body.dump();
-    req.set_header("Content-Type", "application/json");
-    req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return ++chunks < 3; };  // then hang up
-    c->send(req);
+    stream_post(*c, "/v1/completions", body, [&](const char*, size_t) { return ++chunks < 3; });  // then hang up
     CHECK(chunks == 3);
   }
   // The engine notices at its next token and frees the blocks.
@@ -231,16 +219,11 @@ TEST_CASE("serve: past --parallel plus --max-queue requests get 429 with Retry-A
   ServerProcess server({"-m", tiny_gguf(), "--parallel", "1", "--max-queue", "0"});
   std::atomic<bool> streaming{false};
   std::thread holder([&] {
-    httplib::Request req;
-    req.method = "POST";
-    req.path = "/v1/completions";
-    req.body = json{{"prompt", "Hello"}, {"max_tokens", 400}, {"ignore_eos", true}, {"stream", true}}.dump();
-    req.set_header("Content-Type", "application/json");
-    req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) {
+    const json body = {{"prompt", "Hello"}, {"max_tokens", 400}, {"ignore_eos", true}, {"stream", true}};
+    stream_post(*server.client(), "/v1/completions", body, [&](const char*, size_t) {
       streaming = true;
       return true;
-    };
-    server.client()->send(req);
+    });
   });
   while (!streaming) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   auto busy = post_json(*server.client(), "/v1/completions", completion("Hi", 2));
@@ -342,18 +325,13 @@ TEST_CASE("serve: SIGTERM lets a running stream finish, then exits 0", "[server]
   std::atomic<bool> streaming{false};
   StreamText got;
   std::thread client([&] {
-    httplib::Request req;
-    req.method = "POST";
-    req.path = "/v1/completions";
-    req.body = json{{"prompt", "Hello"}, {"max_tokens", 600}, {"ignore_eos", true}, {"stream", true}}.dump();
-    req.set_header("Content-Type", "application/json");
+    const json request = {{"prompt", "Hello"}, {"max_tokens", 600}, {"ignore_eos", true}, {"stream", true}};
     std::string body;
-    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    stream_post(*server.client(), "/v1/completions", request, [&](const char* data, size_t n) {
       body.append(data, n);
       streaming = true;
       return true;
-    };
-    server.client()->send(req);
+    });
     got = parse_stream(body, false);
   });
   while (!streaming) std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -407,18 +385,12 @@ TEST_CASE("serve: a soak of 1000 mixed requests loses none and returns memory an
       }
       body["stream"] = true;
       body["max_tokens"] = kind == 2 ? 200 : 4 + i % 9;
-      httplib::Request req;
-      req.method = "POST";
-      req.path = "/v1/completions";
-      req.body = body.dump();
-      req.set_header("Content-Type", "application/json");
       std::string text;
       int chunks = 0;
-      req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+      auto r = stream_post(*c, "/v1/completions", body, [&](const char* data, size_t n) {
         text.append(data, n);
         return kind != 2 || ++chunks < 2;
-      };
-      auto r = c->send(req);
+      });
       if (kind == 2) {
         ++cancelled;
         c = server.client();  // that connection is gone
