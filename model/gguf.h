@@ -45,7 +45,7 @@ struct Value {
   const Array& as_array(const std::string& key) const;
 };
 
-// Tensors of a type vkmind cannot compute with (Q5_K, ...) are still listed,
+// Tensors of a type vkmind cannot compute with (IQ2_XXS, ...) are still listed,
 // with `type` holding the raw code cast to TensorType (not a named
 // enumerator): the file opens so that `vkmind info` can describe it, and the
 // error comes when the tensor is used (require_supported, Model::tensor).
@@ -87,7 +87,7 @@ class File {
   const TensorInfo* find_tensor(const std::string& name) const;
   // The tensor's bytes inside the mapping (n_bytes long), whatever the type.
   std::span<const uint8_t> tensor_data(const TensorInfo& t) const;
-  // Throws FormatError "tensor X has type Q5_K, which vkmind does not support
+  // Throws FormatError "tensor X has type IQ2_XXS, which vkmind does not support
   // yet" unless t's type is one vkmind computes with.
   void require_supported(const TensorInfo& t) const;
 

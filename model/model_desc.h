@@ -132,7 +132,7 @@ class Model {
   const std::string& path() const { return path_; }
 
   // nullptr when the model has no such tensor. Throws FormatError "tensor X
-  // has type Q5_K, which vkmind does not support yet" for a tensor whose type
+  // has type IQ2_XXS, which vkmind does not support yet" for a tensor whose type
   // vkmind cannot compute with (the model still opens, so it can be listed).
   const ModelTensor* tensor(std::string_view canonical_name) const;
   // As tensor(), but a missing tensor is a FormatError too.

@@ -45,7 +45,9 @@ std::optional<TensorTypeTraits> ggml_type_traits(uint32_t code) {
 
 std::optional<TensorType> supported_tensor_type(uint32_t code) {
   switch (code) {
-    case 0: case 1: case 2: case 3: case 6: case 7: case 8: case 30: return static_cast<TensorType>(code);
+    case 0: case 1: case 2: case 3: case 6: case 7: case 8:  // float and 32-element types
+    case 10: case 11: case 12: case 13: case 14: case 20: case 23:  // K-quants, IQ4_NL, IQ4_XS
+    case 30: return static_cast<TensorType>(code);
     default: return std::nullopt;
   }
 }

@@ -1,6 +1,7 @@
 // Tensor element types, numbered as ggml numbers them (GGUF's on-disk codes).
-// Blocked types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) store blocks of 32 elements;
-// design.md and shaders/weights.glsl give their layouts.
+// Blocked types store blocks of 32 elements (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+// IQ4_NL) or super-blocks of 256 (the K-quants Q2_K..Q6_K, IQ4_XS); their
+// layouts are stated in model/weight_codec.cpp and shaders/weights.glsl.
 #pragma once
 
 #include <cstdint>
@@ -10,11 +11,12 @@
 namespace vkmind {
 
 enum class TensorType : uint32_t {
-  F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, BF16 = 30,
+  F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8,
+  Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, IQ4_NL = 20, IQ4_XS = 23, BF16 = 30,
 };
 
 struct TensorTypeTraits {
-  uint32_t block_elements;  // 1 for plain types, 32 for the blocked ones
+  uint32_t block_elements;  // 1 for plain types, 32 or 256 for the blocked ones
   uint32_t block_bytes;     // bytes per block
 };
 

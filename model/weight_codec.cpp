@@ -1,9 +1,12 @@
 #include "model/weight_codec.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+
+#include "model/kquant_codec.h"
 
 namespace vkmind {
 
@@ -79,6 +82,14 @@ std::vector<uint8_t> encode_weights(std::span<const float> values, TensorType ty
                                 std::string(tensor_type_name(type)) + " blocks");
   }
   std::vector<uint8_t> out;
+  if (const kquant::BlockCodec* codec = kquant::block_codec(type)) {
+    const TensorTypeTraits t = tensor_type_traits(type);
+    out.resize(values.size() / t.block_elements * t.block_bytes);
+    for (size_t b = 0; b * t.block_elements < values.size(); ++b) {
+      codec->encode(values.data() + b * t.block_elements, out.data() + b * t.block_bytes);
+    }
+    return out;
+  }
   switch (type) {
     case TensorType::F32:
       out.resize(values.size() * 4);
@@ -139,6 +150,7 @@ std::vector<uint8_t> encode_weights(std::span<const float> values, TensorType ty
       }
       break;
     }
+    default: throw std::invalid_argument("no encoder for " + std::string(tensor_type_name(type)));
   }
   return out;
 }
@@ -150,6 +162,12 @@ std::vector<float> decode_weights(std::span<const uint8_t> bytes, TensorType typ
                             std::string(tensor_type_name(type)) + " elements");
   }
   std::vector<float> out(count);
+  if (const kquant::BlockCodec* codec = kquant::block_codec(type)) {
+    for (size_t b = 0; b * t.block_elements < count; ++b) {
+      codec->decode(bytes.data() + b * t.block_bytes, out.data() + b * t.block_elements);
+    }
+    return out;
+  }
   auto get16 = [&](size_t at) { return uint16_t(bytes[at] | (bytes[at + 1] << 8)); };
   for (size_t i = 0; i < count; ++i) {
     switch (type) {
@@ -187,9 +205,33 @@ std::vector<float> decode_weights(std::span<const uint8_t> bytes, TensorType typ
         out[i] = has_min ? float(q) * d + half_to_float(get16(block + 2)) : float(q - 16) * d;
         break;
       }
+      default: throw std::invalid_argument("no decoder for " + std::string(tensor_type_name(type)));
     }
   }
   return out;
+}
+
+std::optional<size_t> first_nonfinite_scale(std::span<const uint8_t> bytes, TensorType type) {
+  // Byte offsets of each block's f16 scale fields (the layouts above and in
+  // kquant_codec.cpp); -1: none.
+  std::array<int, 2> fields{-1, -1};
+  switch (type) {
+    case TensorType::Q8_0: case TensorType::Q4_0: case TensorType::Q5_0:
+    case TensorType::IQ4_NL: case TensorType::IQ4_XS: fields = {0, -1}; break;
+    case TensorType::Q4_1: case TensorType::Q5_1: case TensorType::Q4_K: case TensorType::Q5_K: fields = {0, 2}; break;
+    case TensorType::Q2_K: fields = {80, 82}; break;
+    case TensorType::Q3_K: fields = {108, -1}; break;
+    case TensorType::Q6_K: fields = {208, -1}; break;
+    default: return std::nullopt;
+  }
+  const size_t block_bytes = tensor_type_traits(type).block_bytes;
+  for (size_t b = 0; (b + 1) * block_bytes <= bytes.size(); ++b) {
+    for (int at : fields) {
+      // f16 exponent all ones: infinity or NaN.
+      if (at >= 0 && (bytes[b * block_bytes + size_t(at) + 1] & 0x7c) == 0x7c) return b;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace vkmind

@@ -1,8 +1,9 @@
 // Reading weights of every stored type from one storage buffer, dequantized
 // to f32. The type is chosen per variant by one define (shaders/CMakeLists.txt):
 // WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_1,
-// WEIGHT_Q5_0 or WEIGHT_Q5_1. The user defines WEIGHT_BINDING before
-// including this file.
+// WEIGHT_Q5_0, WEIGHT_Q5_1, WEIGHT_IQ4_NL, WEIGHT_Q2_K, WEIGHT_Q3_K,
+// WEIGHT_Q4_K, WEIGHT_Q5_K, WEIGHT_Q6_K or WEIGHT_IQ4_XS. The user defines
+// WEIGHT_BINDING before including this file.
 //
 // Only storageBuffer16BitAccess is guaranteed (not 8-bit storage, not fp16 or
 // int16 arithmetic), so 16-bit values are storage types only: each is widened
@@ -20,14 +21,39 @@
 //   Q5_0 = 11 words: f16 d, 4 bytes qh (bit j: element j's fifth bit), qs as
 //          Q4_0; value = ((nibble | bit << 4) - 16) * d.
 //   Q5_1 = 12 words: f16 d, f16 m, qh, qs; value = (nibble | bit << 4) * d + m.
+//   IQ4_NL = 9 words: f16 d, qs as Q4_0; value = d * W_IQ4[nibble] (a codebook).
 // The 4- and 5-bit types share one reader: W_QS (unit of qs), W_QH (unit of
-// qh, 5-bit types), W_MIN (the unit of m; unsigned types) or W_ZERO (the
-// offset of signed ones).
+// qh, 5-bit types), W_MIN (the unit of m; unsigned types), W_ZERO (the
+// offset of signed ones) or W_CODEBOOK.
+//
+// Super-blocks of 256 elements (llama.cpp's K-quants; byte offsets, the
+// sub-block scales quantized against f16 super-block scales):
+//   Q2_K = 42 words: scales[16] @0 (scale | min << 4 per 16 elements), qs[64] @16,
+//          d @80, dmin @82; q = (qs[32*(e/128) + e%32] >> 2*((e%128)/32)) & 3,
+//          value = d*scale*q - dmin*min.
+//   Q3_K = 55 words: hmask[32] @0, qs[64] @32, scales[12] @96 (16 6-bit
+//          scales s, see w_q3_k_scale), d @108; q = 2 bits as Q2_K, minus 4
+//          unless bit 4*(e/128) + (e%128)/32 of hmask[e%32] is set; value = d*(s-32)*q.
+//   Q4_K = 72 words: d @0, dmin @2, scales[12] @4 (8 6-bit scales and mins,
+//          see w_k_scale_min), qs[128] @16; q = nibble of qs[32*(e/64) + e%32],
+//          low for even sub-blocks (e/32); value = d*scale*q - dmin*min.
+//   Q5_K = 88 words: as Q4_K with qh[32] @16 (bit e/32 of qh[e%32] is q's
+//          fifth bit) and qs @48.
+//   Q6_K = 105 words: ql[128] @0, qh[64] @128, int8 scales[16] @192, d @208;
+//          h = e/128, c = (e%128)/32, l = e%32: q = (ql[64h + 32(c%2) + l] >> 4(c/2)) & 15
+//          | ((qh[32h + l] >> 2c) & 3) << 4; value = d*scales[e/16]*(q - 32).
+//   IQ4_XS = 68 words: d @0, u16 scales_h @2, scales_l[4] @4, qs[128] @8;
+//          sub-block i = e/32 has ls = (scales_l[i/2] >> 4(i%2)) & 15 | ((scales_h >> 2i) & 3) << 4;
+//          value = d*(ls-32)*W_IQ4[nibble of qs[16i + (e%32)%16], low for e%32 < 16].
+// model/kquant_codec.cpp states the same layouts for the CPU.
 //
 // w_load4 reads 4 consecutive elements starting at k (k % 4 == 0). For the
 // float types it uses a wide alias of the buffer, valid only when row_base
 // and k are multiples of 4 (the host sets the VEC specialization constant
-// accordingly); the blocked types only need K % 32 == 0.
+// accordingly); the blocked types only need K to be whole blocks. Four
+// consecutive elements always share their scales and sit in four
+// consecutive bytes starting at an even byte, which is what the super-block
+// readers rely on.
 //
 // WEIGHT_TEXELS (float types only): the weights are a uniform texel buffer of
 // R32G32B32A32_UINT instead, read W_TEXEL_ELEMS elements (16 bytes) per fetch
@@ -104,15 +130,51 @@ const uint W_BLOCK_UNITS = 12;
 const uint W_QS = 4;
 #define W_QH 2u
 #define W_MIN 1u
+#elif defined(WEIGHT_IQ4_NL)
+const uint W_BLOCK_UNITS = 9;
+#define W_NIBBLES
+const uint W_QS = 1;
+#define W_CODEBOOK
+#elif defined(WEIGHT_Q2_K)
+const uint W_BLOCK_UNITS = 42;
+#define W_SUPER
+#elif defined(WEIGHT_Q3_K)
+const uint W_BLOCK_UNITS = 55;
+#define W_SUPER
+#elif defined(WEIGHT_Q4_K)
+const uint W_BLOCK_UNITS = 72;
+#define W_SUPER
+#elif defined(WEIGHT_Q5_K)
+const uint W_BLOCK_UNITS = 88;
+#define W_SUPER
+#elif defined(WEIGHT_Q6_K)
+const uint W_BLOCK_UNITS = 105;
+#define W_SUPER
+#elif defined(WEIGHT_IQ4_XS)
+const uint W_BLOCK_UNITS = 68;
+#define W_SUPER
+#define W_CODEBOOK
 #endif
-#if defined(WEIGHT_Q8_0) || defined(W_NIBBLES)
+#if defined(WEIGHT_Q8_0) || defined(W_NIBBLES) || defined(W_SUPER)
 #define W_BLOCKED
+#endif
+#ifdef W_SUPER
+const uint W_BLOCK_ELEMS = 256;
+#else
+const uint W_BLOCK_ELEMS = 32;
+#endif
+
+#ifdef W_CODEBOOK
+// IQ4_NL's levels (IQ4_XS's too), indexed by a nibble.
+const float W_IQ4[16] = float[16](-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0,
+                                  1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+vec4 w_codebook4(uvec4 n) { return vec4(W_IQ4[n.x], W_IQ4[n.y], W_IQ4[n.z], W_IQ4[n.w]); }
 #endif
 
 // Units one row of K elements occupies.
 uint w_row_units(uint K) {
 #ifdef W_BLOCKED
-  return (K / 32) * W_BLOCK_UNITS;
+  return (K / W_BLOCK_ELEMS) * W_BLOCK_UNITS;
 #else
   return K;
 #endif
@@ -126,17 +188,88 @@ uint w_word_pair(uint unit) { return uint(w_u16[unit]) | (uint(w_u16[unit + 1]) 
 #endif
 
 #ifdef W_NIBBLES
-// The block's values from quantized levels q: (q - zero) * d, or q * d + m.
-vec4 w_level4(uint block, vec4 q) {
+// The block's values from quantized levels n: (n - zero) * d, n * d + m, or d * codebook[n].
+vec4 w_level4(uint block, uvec4 n) {
   const float d = w_half(uint(w_u16[block]));
-#ifdef W_MIN
-  return q * d + w_half(uint(w_u16[block + W_MIN]));
+#if defined(W_CODEBOOK)
+  return w_codebook4(n) * d;
+#elif defined(W_MIN)
+  return vec4(n) * d + w_half(uint(w_u16[block + W_MIN]));
 #else
-  return (q - W_ZERO) * d;
+  return (vec4(n) - W_ZERO) * d;
 #endif
 }
 // One level: the compiler drops the unused lanes.
-float w_level(uint block, float q) { return w_level4(block, vec4(q)).x; }
+float w_level(uint block, uint n) { return w_level4(block, uvec4(n)).x; }
+#endif
+
+#ifdef W_SUPER
+// Byte b of the super-block at unit `block`.
+uint w_byte(uint block, uint b) { return (uint(w_u16[block + b / 2]) >> (8 * (b & 1u))) & 0xffu; }
+// Bytes b .. b + 3 (b even), each in its own lane.
+uvec4 w_bytes4(uint block, uint b) {
+  const uint v = w_word_pair(block + b / 2);
+  return uvec4(v, v >> 8, v >> 16, v >> 24) & 0xffu;
+}
+
+#if defined(WEIGHT_Q3_K)
+// Sub-block i's 6-bit scale, stored + 32: four low bits, then two high ones.
+int w_q3_k_scale(uint block, uint i) {
+  const uint low = i < 8 ? w_byte(block, 96 + i) & 15u : w_byte(block, 88 + i) >> 4;
+  const uint high = (w_byte(block, 104 + i % 4) >> (2 * (i / 4))) & 3u;
+  return int(low | (high << 4)) - 32;
+}
+#endif
+
+#if defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K)
+// Sub-block i's 6-bit scale and min, packed in the 12 bytes at @4.
+vec2 w_k_scale_min(uint block, uint i) {
+  if (i < 4) return vec2(w_byte(block, 4 + i) & 63u, w_byte(block, 8 + i) & 63u);
+  const uint packed_low = w_byte(block, 8 + i);
+  return vec2((packed_low & 15u) | ((w_byte(block, i) >> 6) << 4),
+              (packed_low >> 4) | ((w_byte(block, 4 + i) >> 6) << 4));
+}
+#endif
+
+// Elements e .. e + 3 (e % 4 == 0) of the super-block at unit `block`.
+vec4 w_super4(uint block, uint e) {
+#if defined(WEIGHT_Q2_K)
+  const uint sc = w_byte(block, e / 16);
+  const uvec4 q = (w_bytes4(block, 16 + 32 * (e / 128) + e % 32) >> (2 * ((e % 128) / 32))) & 3u;
+  return vec4(q) * (w_half(uint(w_u16[block + 40])) * float(sc & 15u)) -
+         w_half(uint(w_u16[block + 41])) * float(sc >> 4);
+#elif defined(WEIGHT_Q3_K)
+  const uint shift = (e % 128) / 32;
+  const uvec4 low = (w_bytes4(block, 32 + 32 * (e / 128) + e % 32) >> (2 * shift)) & 3u;
+  const uvec4 high = (w_bytes4(block, e % 32) >> (4 * (e / 128) + shift)) & 1u;
+  const vec4 q = vec4(low) - 4.0 * vec4(1u - high);
+  return q * (w_half(uint(w_u16[block + 54])) * float(w_q3_k_scale(block, e / 16)));
+#elif defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K)
+  const uint i = e / 32;
+  const vec2 sm = w_k_scale_min(block, i);
+#ifdef WEIGHT_Q5_K
+  const uint qs = 48;
+#else
+  const uint qs = 16;
+#endif
+  uvec4 q = (w_bytes4(block, qs + 32 * (e / 64) + e % 32) >> (4 * (i % 2))) & 15u;
+#ifdef WEIGHT_Q5_K
+  q |= ((w_bytes4(block, 16 + e % 32) >> i) & 1u) << 4;
+#endif
+  return vec4(q) * (w_half(uint(w_u16[block])) * sm.x) - w_half(uint(w_u16[block + 1])) * sm.y;
+#elif defined(WEIGHT_Q6_K)
+  const uint h = e / 128, c = (e % 128) / 32, l = e % 32;
+  const uvec4 low = (w_bytes4(block, 64 * h + 32 * (c % 2) + l) >> (4 * (c / 2))) & 15u;
+  const uvec4 high = (w_bytes4(block, 128 + 32 * h + l) >> (2 * c)) & 3u;
+  const int scale = int(w_byte(block, 192 + e / 16) << 24) >> 24;  // int8
+  return (vec4(low | (high << 4)) - 32.0) * (w_half(uint(w_u16[block + 104])) * float(scale));
+#elif defined(WEIGHT_IQ4_XS)
+  const uint i = e / 32, r = e % 32;
+  const uint ls = ((w_byte(block, 4 + i / 2) >> (4 * (i % 2))) & 15u) | (((uint(w_u16[block + 1]) >> (2 * i)) & 3u) << 4);
+  const uvec4 n = (w_bytes4(block, 8 + 16 * i + r % 16) >> (r < 16 ? 0 : 4)) & 15u;
+  return w_codebook4(n) * (w_half(uint(w_u16[block])) * float(int(ls) - 32));
+#endif
+}
 #endif
 
 float w_load1(uint row_base, uint k) {
@@ -159,9 +292,13 @@ float w_load1(uint row_base, uint k) {
 #ifdef W_QH
   q |= ((w_word_pair(block + W_QH) >> j) & 1u) << 4;
 #endif
-  return w_level(block, float(q));
+  return w_level(block, q);
+#elif defined(W_SUPER)
+  // Scales are shared by four elements: decode the aligned four, keep one.
+  const uint e = k % 256;
+  return w_super4(row_base + (k / 256) * W_BLOCK_UNITS, e & ~3u)[e & 3u];
 #else
-#error "define one of WEIGHT_F32, WEIGHT_F16, WEIGHT_BF16, WEIGHT_Q8_0, WEIGHT_Q4_0, WEIGHT_Q4_1, WEIGHT_Q5_0, WEIGHT_Q5_1"
+#error "define one WEIGHT_<type> (see the list above)"
 #endif
 }
 
@@ -188,7 +325,9 @@ vec4 w_load4(uint row_base, uint k) {
   const uint h = w_word_pair(block + W_QH) >> j;
   n |= (uvec4(h, h >> 1, h >> 2, h >> 3) & 1u) << 4;
 #endif
-  return w_level4(block, vec4(n));
+  return w_level4(block, n);
+#elif defined(W_SUPER)
+  return w_super4(row_base + (k / 256) * W_BLOCK_UNITS, k % 256);
 #endif
 }
 

@@ -1,5 +1,5 @@
 // Embedding gather: out[t][:] = dequant(table[ids[t]][:]) for a table of any
-// stored type (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1), f32 output.
+// stored type (any with a kernel: weight_view.h), f32 output.
 #pragma once
 
 #include <cstdint>

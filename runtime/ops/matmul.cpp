@@ -30,7 +30,7 @@ Tiles matmul_tiles(const vk::DeviceReport& report) {
 // Wide loads need W rows and x rows on 4-element boundaries (weights.glsl):
 // x rows are K floats apart from a 16-byte aligned start, W rows K units apart
 // from unit_offset (chunks start 16-byte aligned); blocked rows are read in
-// 16-bit words and need only K % 32 == 0.
+// 16-bit words and need only whole blocks.
 bool vector_loads(const WeightView& w, const WeightChunk& chunk, const vk::BufferSlice& x) {
   if (w.cols % 4 != 0 || x.offset % 16 != 0) return false;
   if (is_block_quantized(w.type)) return true;

@@ -1,5 +1,5 @@
-// y = x W^T for a weight W [rows M][cols K] of any stored type (F32, F16,
-// BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1) and f32 activations x [n_tokens][K]: y[t][r] = sum_k
+// y = x W^T for a weight W [rows M][cols K] of any stored type with a kernel
+// (weight_view.h) and f32 activations x [n_tokens][K]: y[t][r] = sum_k
 // W[r][k] * x[t][k], accumulated in f32. Decode (few tokens) runs the
 // matrix-vector kernel, prefill the tiled one. Weights larger than
 // maxStorageBufferRange are bound in row chunks, one dispatch each.
@@ -43,7 +43,7 @@ struct MatvecShape {
 MatvecShape matvec_shape(const vk::DeviceReport& report);
 
 // x holds n_tokens rows of w.cols floats; y as described by the options.
-// Throws vkmind::Error for inconsistent sizes or a blocked type with K % 32 != 0.
+// Throws vkmind::Error for inconsistent sizes or a blocked type whose K is not whole blocks.
 void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::BufferSlice& x,
             const vk::BufferSlice& y, uint32_t n_tokens, const MatmulOptions& options = {});
 

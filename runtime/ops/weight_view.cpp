@@ -16,6 +16,13 @@ const char* weight_kernel_suffix(TensorType type) {
     case TensorType::Q4_1: return "q4_1";
     case TensorType::Q5_0: return "q5_0";
     case TensorType::Q5_1: return "q5_1";
+    case TensorType::IQ4_NL: return "iq4_nl";
+    case TensorType::Q2_K: return "q2_k";
+    case TensorType::Q3_K: return "q3_k";
+    case TensorType::Q4_K: return "q4_k";
+    case TensorType::Q5_K: return "q5_k";
+    case TensorType::Q6_K: return "q6_k";
+    case TensorType::IQ4_XS: return "iq4_xs";
   }
   throw Error("weight type code " + std::to_string(uint32_t(type)) + " has no kernel");
 }
@@ -23,24 +30,13 @@ const char* weight_kernel_suffix(TensorType type) {
 uint32_t weight_unit_bytes(TensorType type) { return type == TensorType::F32 ? 4 : 2; }
 
 uint64_t weight_row_bytes(TensorType type, uint32_t cols) {
-  switch (type) {
-    case TensorType::F32: return uint64_t(cols) * 4;
-    case TensorType::F16:
-    case TensorType::BF16: return uint64_t(cols) * 2;
-    case TensorType::Q8_0:
-    case TensorType::Q4_0:
-    case TensorType::Q4_1:
-    case TensorType::Q5_0:
-    case TensorType::Q5_1: {
-      const TensorTypeTraits t = tensor_type_traits(type);
-      if (cols % t.block_elements != 0) {
-        throw Error("a " + std::string(tensor_type_name(type)) + " weight needs a row length that is a multiple of " +
-                    std::to_string(t.block_elements) + " (its block size), not " + std::to_string(cols));
-      }
-      return uint64_t(cols / t.block_elements) * t.block_bytes;
-    }
+  weight_kernel_suffix(type);  // throws for a type without kernels
+  const TensorTypeTraits t = tensor_type_traits(type);
+  if (cols % t.block_elements != 0) {
+    throw Error("a " + std::string(tensor_type_name(type)) + " weight needs a row length that is a multiple of " +
+                std::to_string(t.block_elements) + " (its block size), not " + std::to_string(cols));
   }
-  throw Error("weight type code " + std::to_string(uint32_t(type)) + " has no kernel");
+  return uint64_t(cols / t.block_elements) * t.block_bytes;
 }
 
 void check_weight(const WeightView& w, const std::string& what) {

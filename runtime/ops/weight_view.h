@@ -26,7 +26,7 @@ const char* weight_kernel_suffix(TensorType type);
 // Bytes of the addressing unit of shaders/weights.glsl: 4 for F32, else 2.
 uint32_t weight_unit_bytes(TensorType type);
 // Bytes of one row of `cols` elements. Throws vkmind::Error for blocked types
-// when cols is not a multiple of 32.
+// when cols is not a multiple of the block size (32 or 256).
 uint64_t weight_row_bytes(TensorType type, uint32_t cols);
 
 // Checks the view: cols fit the type's blocks, the slice holds rows * row

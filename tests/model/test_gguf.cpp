@@ -178,17 +178,53 @@ TEST_CASE("unsupported tensor types are listed, and refused when used", "[gguf]"
   ScratchDir dir;
   GgufBytes g;
   g.header(3, 1, 0);
-  g.tensor("blk.3.ffn_down.weight", {256, 2}, 13 /* Q5_K */, 0);
+  g.tensor("blk.3.ffn_down.weight", {256, 2}, 16 /* IQ2_XXS */, 0);
   g.pad(32);
-  g.b.append(2 * 176, '\0');
-  const auto path = dir.write("q5k.gguf", g.b);
+  g.b.append(2 * 66, '\0');
+  const auto path = dir.write("iq2.gguf", g.b);
   auto f = gguf::File::open(path);
   const auto& t = f->tensors().at(0);
-  CHECK(t.type_name() == "Q5_K");
+  CHECK(t.type_name() == "IQ2_XXS");
   CHECK_FALSE(t.type_supported());
-  CHECK(t.n_bytes == 352);
+  CHECK(t.n_bytes == 132);
   CHECK_THROWS_WITH(f->require_supported(t),
-                    Catch::Contains("tensor blk.3.ffn_down.weight has type Q5_K, which vkmind does not support yet"));
+                    Catch::Contains("tensor blk.3.ffn_down.weight has type IQ2_XXS, which vkmind does not support yet"));
+}
+
+TEST_CASE("K-quant and IQ4 tensors are read with their block sizes", "[gguf]") {
+  struct Case { uint32_t code; const char* name; uint64_t block_bytes; };
+  for (const Case c : {Case{10, "Q2_K", 84}, Case{11, "Q3_K", 110}, Case{12, "Q4_K", 144}, Case{13, "Q5_K", 176},
+                       Case{14, "Q6_K", 210}, Case{23, "IQ4_XS", 136}}) {
+    CAPTURE(c.name);
+    ScratchDir dir;
+    GgufBytes g;
+    g.header(3, 1, 0);
+    g.tensor("blk.0.ffn_down.weight", {512, 3}, c.code, 0);
+    g.pad(32);
+    g.b.append(6 * c.block_bytes, '\0');
+    auto f = gguf::File::open(dir.write("k.gguf", g.b));
+    const auto& t = f->tensors().at(0);
+    CHECK(t.type_name() == c.name);
+    CHECK(t.type_supported());
+    CHECK(t.n_bytes == 6 * c.block_bytes);
+    // Rows must be whole super-blocks: 384 elements are not.
+    GgufBytes bad;
+    bad.header(3, 1, 0);
+    bad.tensor("blk.0.ffn_down.weight", {384, 3}, c.code, 0);
+    bad.pad(32);
+    bad.b.append(6 * c.block_bytes, '\0');
+    CHECK_THROWS_WITH(gguf::File::open(dir.write("bad.gguf", bad.b)), Catch::Contains("blk.0.ffn_down.weight"));
+  }
+  // IQ4_NL: 32-element blocks of 18 bytes.
+  ScratchDir dir;
+  GgufBytes g;
+  g.header(3, 1, 0);
+  g.tensor("output.weight", {96, 5}, 20, 0);
+  g.pad(32);
+  g.b.append(15 * 18, '\0');
+  auto f = gguf::File::open(dir.write("nl.gguf", g.b));
+  CHECK(f->tensors().at(0).type_name() == "IQ4_NL");
+  CHECK(f->tensors().at(0).n_bytes == 15 * 18);
 }
 
 TEST_CASE("malformed GGUF headers are refused with the file and the cause", "[gguf]") {

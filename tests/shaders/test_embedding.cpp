@@ -55,11 +55,18 @@ class EmbeddingFixture : public test::GpuFixture {
 // Float types: odd dims; blocked types: dim = 32 * odd. Token counts not divisible by the workgroup.
 static const Shape kFloatShapes[] = {{1, 1, 1}, {5, 7, 3}, {17, 33, 9}, {100, 256, 64}, {6400, 95, 301}};
 static const Shape kQuantShapes[] = {{1, 32, 1}, {3, 32, 2}, {17, 96, 5}, {65, 160, 33}, {301, 224, 257}};
+// Super-block types (256 elements): dim = 256 * n.
+static const Shape kSuperShapes[] = {{1, 256, 1}, {3, 512, 2}, {17, 256, 5}, {65, 768, 33}, {101, 2816, 67}};
+
+std::span<const Shape> table_shapes(TensorType type) {
+  if (test::block_elements(type) == 256) return kSuperShapes;
+  return test::is_blocked(type) ? std::span<const Shape>(kQuantShapes) : std::span<const Shape>(kFloatShapes);
+}
 
 TEST_CASE_METHOD(EmbeddingFixture, "embedding gathers rows of every table type exactly", "[shaders][embedding]") {
   for (TensorType type : test::kWeightTypes) {
     uint32_t seed = 20;
-    for (Shape s : test::is_blocked(type) ? std::span<const Shape>(kQuantShapes) : std::span<const Shape>(kFloatShapes)) {
+    for (Shape s : table_shapes(type)) {
       CAPTURE(test::type_label(type), s.vocab, s.dim, s.tokens);
       auto values = test::random_floats(size_t(s.vocab) * s.dim, seed++);
       auto bytes = test::encode_weights(values, type);

@@ -13,10 +13,12 @@
 // Quantized types get no looser bound: their dequantized values are exact.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
 #include "runtime/ops/matmul.h"
+#include "runtime/ops/weight_view.h"
 #include "runtime/vk/error.h"
 #include "tests/shaders/gpu_fixture.h"
 #include "tests/shaders/weight_reference.h"
@@ -109,17 +111,30 @@ static const Shape kFloatTiled[] = {{1, 1, 1}, {7, 13, 3}, {65, 33, 67}, {130, 2
 // Blocked types: odd M, K = 32 * odd, sizes not divisible by the workgroup or tiles.
 static const Shape kQuantMatvec[] = {{1, 32, 1}, {7, 96, 1}, {33, 160, 3}, {129, 352, 8}, {65, 224, 11}};
 static const Shape kQuantTiled[] = {{1, 32, 1}, {7, 96, 5}, {67, 160, 65}, {130, 352, 33}, {257, 288, 100}};
+// Super-block types (256 elements): K = 256, 512, 768 and 2816 (11 blocks, the FFN of
+// some real models), odd M and N.
+static const Shape kSuperMatvec[] = {{1, 256, 1}, {7, 512, 1}, {33, 768, 3}, {65, 2816, 8}, {9, 256, 11}};
+static const Shape kSuperTiled[] = {{1, 256, 1}, {7, 512, 5}, {67, 256, 65}, {33, 2816, 33}, {130, 768, 17}};
+
+std::span<const Shape> matvec_shapes(TensorType type) {
+  if (test::block_elements(type) == 256) return kSuperMatvec;
+  return test::is_blocked(type) ? std::span<const Shape>(kQuantMatvec) : std::span<const Shape>(kFloatMatvec);
+}
+std::span<const Shape> tiled_shapes(TensorType type) {
+  if (test::block_elements(type) == 256) return kSuperTiled;
+  return test::is_blocked(type) ? std::span<const Shape>(kQuantTiled) : std::span<const Shape>(kFloatTiled);
+}
+// The smallest K of whole blocks, at least 64: shapes shared by every type.
+uint32_t whole_blocks_k(TensorType type) { return std::max(64u, test::block_elements(type)); }
 
 TEST_CASE_METHOD(MatmulFixture, "matmul matches the CPU for every weight type and path", "[shaders][matmul]") {
   for (TensorType type : test::kWeightTypes) {
     const bool q = test::is_blocked(type);
     uint32_t seed = 10;
-    for (Shape s : q ? std::span<const Shape>(kQuantMatvec) : std::span<const Shape>(kFloatMatvec))
-      check(type, s, ops::MatmulPath::Vector, seed++);
-    for (Shape s : q ? std::span<const Shape>(kQuantTiled) : std::span<const Shape>(kFloatTiled))
-      check(type, s, ops::MatmulPath::Tiled, seed++);
-    check(type, {q ? 33u : 31u, q ? 64u : 47u, 4}, ops::MatmulPath::Auto, seed++);
-    check(type, {q ? 33u : 31u, q ? 64u : 47u, 40}, ops::MatmulPath::Auto, seed++);
+    for (Shape s : matvec_shapes(type)) check(type, s, ops::MatmulPath::Vector, seed++);
+    for (Shape s : tiled_shapes(type)) check(type, s, ops::MatmulPath::Tiled, seed++);
+    check(type, {q ? 33u : 31u, q ? whole_blocks_k(type) : 47u, 4}, ops::MatmulPath::Auto, seed++);
+    check(type, {q ? 33u : 31u, q ? whole_blocks_k(type) : 47u, 40}, ops::MatmulPath::Auto, seed++);
   }
 }
 
@@ -142,8 +157,9 @@ TEST_CASE_METHOD(MatmulFixture, "matmul reads float weights through texel buffer
 TEST_CASE_METHOD(MatmulFixture, "matmul computes a row range into a column band of y", "[shaders][matmul]") {
   // Rows [5, 16) of a 40-row weight into columns [7, 18) of a y with 30 columns;
   // the rest of y keeps its sentinel.
-  const uint32_t M = 40, K = 64, N = 3, begin = 5, count = 11, stride = 30, offset = 7;
-  for (TensorType type : {TensorType::F32, TensorType::Q4_0}) {
+  const uint32_t M = 40, N = 3, begin = 5, count = 11, stride = 30, offset = 7;
+  for (TensorType type : {TensorType::F32, TensorType::Q4_0, TensorType::Q4_K}) {
+    const uint32_t K = whole_blocks_k(type);
     for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::VectorTexels, ops::MatmulPath::Tiled}) {
       CAPTURE(test::type_label(type), path_name(path));
       auto values = test::random_floats(size_t(M) * K, 3);
@@ -180,8 +196,9 @@ TEST_CASE_METHOD(MatmulFixture, "matmul reads weights at offsets that break 16-b
   // aligns tensors to 32 bytes only): its binding starts at the aligned offset
   // below, the kernels get a unit offset and fall back to scalar loads where
   // wide ones would be misaligned.
-  const uint32_t M = 9, K = 64, N = 2;
+  const uint32_t M = 9, N = 2;
   for (TensorType type : test::kWeightTypes) {
+    const uint32_t K = whole_blocks_k(type);
     for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::VectorTexels, ops::MatmulPath::Tiled}) {
       CAPTURE(test::type_label(type), path_name(path));
       auto values = test::random_floats(size_t(M) * K, 5);
@@ -248,6 +265,51 @@ TEST_CASE_METHOD(MatmulFixture, "matmul over a weight larger than maxStorageBuff
                           << " ms, whole test " << ms(std::chrono::steady_clock::now() - start).count() << " ms");
 }
 
+TEST_CASE_METHOD(MatmulFixture, "matmul over a K-quant weight larger than maxStorageBufferRange",
+                 "[shaders][matmul][large]") {
+  // Over 128 MiB of Q4_K and of Q6_K (lavapipe binds it in row chunks). The rows
+  // repeat 509 distinct encoded rows (encoding 300M values would dominate the
+  // test); 509 is prime, so every chunk boundary falls at a different row of
+  // the cycle, and each output row is checked against its own reference.
+  const uint32_t K = 4096, distinct = 509, N = 2;
+  for (TensorType type : {TensorType::Q4_K, TensorType::Q6_K}) {
+    CAPTURE(test::type_label(type));
+    const uint64_t row_bytes = ops::weight_row_bytes(type, K);
+    const uint32_t M = uint32_t((160ull << 20) / row_bytes) | 1;  // 160 MiB, odd
+    auto values = test::random_floats(size_t(distinct) * K, 21);
+    auto rows = test::encode_weights(values, type);
+    auto w = test::decode_weights(rows, type, values.size());
+    auto x = test::random_floats(size_t(N) * K, 22);
+    Reference ref = reference_matmul(w, x, distinct, K, N);
+    std::vector<uint8_t> bytes(uint64_t(M) * row_bytes);
+    for (uint32_t r = 0; r < M; ++r) {
+      std::copy_n(rows.begin() + std::ptrdiff_t((r % distinct) * row_bytes), row_bytes,
+                  bytes.begin() + std::ptrdiff_t(uint64_t(r) * row_bytes));
+    }
+    auto dw = device_arena.allocate(bytes.size());
+    ctx.transfer().upload(dw, bytes.data(), bytes.size());
+    for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::Tiled}) {
+      CAPTURE(path_name(path));
+      auto dy = device_buffer(size_t(M) * N * 4);
+      graph::Graph g(ctx.device());
+      ops::matmul(ctx, g, {dw, type, M, K}, upload(x), dy, N, {.path = path});
+      if (bytes.size() > ctx.device().report().max_storage_buffer_range) CHECK(g.node_count() >= 2);
+      g.run();
+      const auto y = download<float>(dy, size_t(M) * N);
+      size_t bad = 0;
+      for (uint32_t t = 0; t < N; ++t) {
+        for (uint32_t r = 0; r < M; ++r) {
+          const size_t i = size_t(t) * distinct + r % distinct;
+          if (!(std::fabs(double(y[size_t(t) * M + r]) - ref.y[i]) <= ref.bound[i]) && bad++ < 5) {
+            UNSCOPED_INFO("token " << t << " row " << r << ": got " << y[size_t(t) * M + r] << ", want " << ref.y[i]);
+          }
+        }
+      }
+      CHECK(bad == 0);
+    }
+  }
+}
+
 // Not run by default: `test_matmul "[bench]"` prints kernel throughput on this device.
 TEST_CASE_METHOD(MatmulFixture, "matmul throughput", "[.][bench]") {
   struct Case { TensorType type; Shape s; ops::MatmulPath path; };
@@ -256,7 +318,8 @@ TEST_CASE_METHOD(MatmulFixture, "matmul throughput", "[.][bench]") {
       {TensorType::Q8_0, {2048, 2048, 1}, ops::MatmulPath::Vector}, {TensorType::Q4_0, {2048, 2048, 1}, ops::MatmulPath::Vector},
       {TensorType::Q4_0, {2048, 2048, 8}, ops::MatmulPath::Vector}, {TensorType::F32, {1024, 1024, 128}, ops::MatmulPath::Tiled},
       {TensorType::Q4_0, {1024, 1024, 128}, ops::MatmulPath::Tiled},
-      {TensorType::Q5_1, {2048, 2048, 1}, ops::MatmulPath::Vector},
+      {TensorType::Q5_1, {2048, 2048, 1}, ops::MatmulPath::Vector}, {TensorType::Q4_K, {2048, 2048, 1}, ops::MatmulPath::Vector},
+      {TensorType::Q6_K, {2048, 2048, 1}, ops::MatmulPath::Vector}, {TensorType::Q4_K, {1024, 1024, 128}, ops::MatmulPath::Tiled},
   };
   for (const Case& c : cases) {
     auto values = test::random_floats(size_t(c.s.M) * c.s.K, 1);

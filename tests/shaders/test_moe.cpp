@@ -1,6 +1,6 @@
 // Mixture-of-experts kernels against CPU references in double
 // (runtime/ops/moe.h): the router (softmax, top-k, renormalise), the gathered
-// expert matvec (F32/F16/BF16/Q8_0/Q4_0/Q4_1/Q5_0/Q5_1 weights, x per token or per pair, and
+// expert matvec (every weight type, x per token or per pair, and
 // bound in expert runs as past maxStorageBufferRange), the weighted
 // scatter-add, and the whole chain on a small MoE FFN.
 //
@@ -137,6 +137,9 @@ TEST_CASE_METHOD(test::GpuFixture, "gather_matmul applies each pair's expert", "
       {TensorType::F16, 60, 24, 64, 16, 4}, {TensorType::BF16, 4, 9, 40, 3, 1},   {TensorType::Q8_0, 4, 11, 64, 8, 2},
       {TensorType::Q8_0, 8, 96, 256, 7, 1}, {TensorType::Q4_0, 4, 13, 96, 4, 4},  {TensorType::F32, 2, 1, 1, 1, 1},
       {TensorType::Q4_1, 4, 13, 96, 5, 1},  {TensorType::Q5_0, 3, 17, 160, 6, 2}, {TensorType::Q5_1, 4, 9, 64, 4, 4},
+      {TensorType::IQ4_NL, 3, 7, 96, 5, 2}, {TensorType::Q2_K, 3, 5, 256, 4, 1},  {TensorType::Q3_K, 4, 7, 512, 5, 2},
+      {TensorType::Q4_K, 5, 9, 256, 7, 1},  {TensorType::Q5_K, 3, 6, 768, 4, 4},  {TensorType::Q6_K, 4, 11, 256, 6, 2},
+      {TensorType::IQ4_XS, 3, 5, 512, 5, 1},
   };
   for (const GatherCase& c : cases) {
     for (uint64_t max_binding : {uint64_t(0), uint64_t(1)}) {  // 1: as small as possible (one expert per binding)

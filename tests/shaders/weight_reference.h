@@ -22,26 +22,18 @@ inline std::vector<float> decode_weights(const std::vector<uint8_t>& bytes, Tens
 }
 
 inline bool is_blocked(TensorType type) { return is_block_quantized(type); }
+// 256 for the K-quants and IQ4_XS, 32 for the other blocked types, 1 for floats.
+inline uint32_t block_elements(TensorType type) { return tensor_type_traits(type).block_elements; }
 
 // Every type the kernels read, for tests that cover them all.
-inline constexpr TensorType kWeightTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16,
-                                              TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1,
-                                              TensorType::Q5_0, TensorType::Q5_1};
-inline constexpr TensorType kBlockedTypes[] = {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1,
-                                               TensorType::Q5_0, TensorType::Q5_1};
+inline constexpr TensorType kWeightTypes[] = {
+    TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q8_0,   TensorType::Q4_0,
+    TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::IQ4_NL, TensorType::Q2_K,
+    TensorType::Q3_K, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K,   TensorType::IQ4_XS};
+inline constexpr TensorType kBlockedTypes[] = {
+    TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_1, TensorType::Q5_0, TensorType::Q5_1, TensorType::IQ4_NL,
+    TensorType::Q2_K, TensorType::Q3_K, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K, TensorType::IQ4_XS};
 
-inline const char* type_label(TensorType type) {
-  switch (type) {
-    case TensorType::F32: return "F32";
-    case TensorType::F16: return "F16";
-    case TensorType::BF16: return "BF16";
-    case TensorType::Q8_0: return "Q8_0";
-    case TensorType::Q4_0: return "Q4_0";
-    case TensorType::Q4_1: return "Q4_1";
-    case TensorType::Q5_0: return "Q5_0";
-    case TensorType::Q5_1: return "Q5_1";
-  }
-  return "?";
-}
+inline std::string_view type_label(TensorType type) { return tensor_type_name(type); }
 
 }  // namespace vkmind::test
