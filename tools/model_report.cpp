@@ -109,14 +109,32 @@ void print_description(const Model& m) {
             << "\n";
   const uint64_t params = m.parameter_count();
   std::cout << "parameters:     " << with_commas(params) << " (" << human(params) << ")\n";
-  std::map<uint32_t, int> types;  // by ggml code
-  for (const auto& t : m.stored_tensors()) types[static_cast<uint32_t>(t.type)]++;
+  // Per ggml type code: tensors, elements and bytes (a Q4_K_M file mixes Q4_K, Q6_K and F32).
+  struct TypeShare {
+    int tensors = 0;
+    uint64_t elements = 0, bytes = 0;
+  };
+  std::map<uint32_t, TypeShare> types;
+  uint64_t elements = 0, bytes = 0;
+  for (const auto& t : m.stored_tensors()) {
+    TypeShare& share = types[static_cast<uint32_t>(t.type)];
+    share.tensors++, share.elements += t.n_elements(), share.bytes += t.data.size();
+    elements += t.n_elements(), bytes += t.data.size();
+  }
   std::cout << "tensor types:  ";
-  for (const auto& [code, count] : types) {
-    std::cout << " " << ggml_type_name(code) << " x" << count
+  const char* separator = " ";
+  for (const auto& [code, share] : types) {
+    char percent[32];
+    std::snprintf(percent, sizeof percent, "%.1f%%", elements ? 100.0 * double(share.elements) / double(elements) : 0.0);
+    std::cout << separator << ggml_type_name(code) << " x" << share.tensors << " (" << percent << " of weights)"
               << (supported_tensor_type(code) ? "" : " (not supported yet)");
+    separator = ", ";
   }
   std::cout << "\n";
+  char bpw[64];
+  std::snprintf(bpw, sizeof bpw, "%.2f (%.1f MiB of tensors)", elements ? 8.0 * double(bytes) / double(elements) : 0.0,
+                double(bytes) / (1 << 20));
+  std::cout << "bits/weight:    " << bpw << "\n";
   auto id = [](std::optional<int32_t> v) { return v ? std::to_string(*v) : std::string("none"); };
   std::cout << "special ids:    bos " << id(d.bos_id) << ", eos " << id(d.eos_id) << ", pad " << id(d.pad_id) << "\n";
   try {

@@ -1,9 +1,11 @@
 #include "runtime/engine/device_weights.h"
 
 #include <cstring>
+#include <span>
 #include <string>
 
 #include "model/model_desc.h"
+#include "model/weight_codec.h"
 #include "runtime/vk/context.h"
 #include "runtime/vk/error.h"
 
@@ -74,31 +76,32 @@ class Uploader {
     return upload_bytes(name, values.data(), values.size() * 4);
   }
 
-  // Several canonical tensors stacked by rows into one matrix (they must share type and width).
+  // Several canonical tensors stacked by rows into one matrix of one width;
+  // runs of different types become pieces (device_weights.h).
   DeviceMatrix matrix(const std::vector<std::string>& names) {
-    std::vector<const ModelTensor*> parts;
-    for (const auto& n : names) parts.push_back(&model_.require(n));
-    const ModelTensor& first = *parts[0];
-    if (first.dims.size() != 2) throw FormatError(model_.path(), "tensor " + first.name + " is not a matrix");
+    std::vector<const ModelTensor*> parts = require_matrices(names);
     DeviceMatrix m;
-    m.type = first.type;
-    m.cols = uint32_t(first.dims[0]);
-    uint64_t bytes = 0;
+    for (size_t begin = 0, end; begin < parts.size(); begin = end) {
+      for (end = begin + 1; end < parts.size() && parts[end]->type == parts[begin]->type;) ++end;
+      m.pieces.push_back(uniform({parts.begin() + std::ptrdiff_t(begin), parts.begin() + std::ptrdiff_t(end)}));
+      m.rows += m.pieces.back().rows;
+    }
+    m.cols = m.pieces[0].cols;
+    if (m.pieces.size() > 1) return m;
+    return m.pieces[0];
+  }
+
+  // Stacked experts: one type throughout, since one gathered matvec reads them all.
+  DeviceMatrix stacked(const std::vector<std::string>& names) {
+    std::vector<const ModelTensor*> parts = require_matrices(names);
     for (const ModelTensor* t : parts) {
-      if (t->type != first.type || t->dims.size() != 2 || t->dims[0] != first.dims[0]) {
-        throw FormatError(model_.path(), "tensors " + first.name + " and " + t->name +
-                                             " differ in type or width; vkmind fuses them into one matrix");
+      if (t->type != parts[0]->type) {
+        throw FormatError(model_.path(), "tensors " + parts[0]->name + " (" + std::string(tensor_type_name(parts[0]->type)) +
+                                             ") and " + t->name + " (" + std::string(tensor_type_name(t->type)) +
+                                             ") differ in type; vkmind stacks experts into one matrix of one type");
       }
-      m.rows += uint32_t(t->dims[1]);
-      bytes += t->data.size();
     }
-    m.slice = allocate(names[0], bytes);
-    uint64_t offset = 0;
-    for (const ModelTensor* t : parts) {
-      ctx_.transfer().upload(m.slice.sub(offset, t->data.size()), t->data.data(), t->data.size());
-      offset += t->data.size();
-    }
-    return m;
+    return uniform(parts);
   }
 
   vk::BufferSlice concat_f32(const std::vector<std::string>& names) {
@@ -111,6 +114,43 @@ class Uploader {
   }
 
  private:
+  std::vector<const ModelTensor*> require_matrices(const std::vector<std::string>& names) {
+    std::vector<const ModelTensor*> parts;
+    for (const auto& n : names) parts.push_back(&model_.require(n));
+    for (const ModelTensor* t : parts) {
+      if (t->dims.size() != 2) throw FormatError(model_.path(), "tensor " + t->name + " is not a matrix");
+      if (t->dims[0] != parts[0]->dims[0]) {
+        throw FormatError(model_.path(), "tensors " + parts[0]->name + " and " + t->name +
+                                             " differ in width; vkmind fuses them into one matrix");
+      }
+      if (const auto block = first_nonfinite_scale(t->data, t->type)) {
+        throw FormatError(model_.path(), "tensor " + t->name + ": block " + std::to_string(*block) + " of " +
+                                             std::to_string(t->data.size() / tensor_type_traits(t->type).block_bytes) +
+                                             " has a NaN or infinite scale (a corrupt file)");
+      }
+    }
+    return parts;
+  }
+
+  // Tensors of one type and width, uploaded one after another.
+  DeviceMatrix uniform(std::span<const ModelTensor* const> parts) {
+    DeviceMatrix m;
+    m.type = parts[0]->type;
+    m.cols = uint32_t(parts[0]->dims[0]);
+    uint64_t bytes = 0;
+    for (const ModelTensor* t : parts) {
+      m.rows += uint32_t(t->dims[1]);
+      bytes += t->data.size();
+    }
+    m.slice = allocate(parts[0]->name, bytes);
+    uint64_t offset = 0;
+    for (const ModelTensor* t : parts) {
+      ctx_.transfer().upload(m.slice.sub(offset, t->data.size()), t->data.data(), t->data.size());
+      offset += t->data.size();
+    }
+    return m;
+  }
+
   vk::BufferSlice allocate(const std::string& name, uint64_t bytes) {
     try {
       return arena_.allocate(bytes);
@@ -141,8 +181,8 @@ void upload_moe(Uploader& up, const ModelDesc& d, const std::string& p, LayerWei
     gate_up.push_back(p + "ffn_up" + s);
     down.push_back(p + "ffn_down" + s);
   }
-  L.exps_gate_up = up.matrix(gate_up);
-  L.exps_down = up.matrix(down);
+  L.exps_gate_up = up.stacked(gate_up);
+  L.exps_down = up.stacked(down);
   for (uint32_t e = 0; e < d.moe.n_shared_experts; ++e) {
     const std::string s = "_shexp." + std::to_string(e) + ".weight";
     L.shexp_gate_up.push_back(up.matrix({p + "ffn_gate" + s, p + "ffn_up" + s}));

@@ -1,6 +1,8 @@
 // The model's weights in device memory, arranged for the forward pass:
 // q/k/v rows concatenated into one matrix (one matmul), gate/up likewise,
-// norms and biases as f32.
+// norms and biases as f32. Files that mix types across fused tensors (a
+// Q4_K_M file's attn_v in Q6_K beside Q4_K attn_q and attn_k) keep one piece
+// per run of a type: one matmul each, into its band of the output.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,9 @@ struct DeviceMatrix {
   TensorType type = TensorType::F32;
   uint32_t rows = 0;
   uint32_t cols = 0;
+  // When the fused tensors differ in type: their runs of one type, rows in
+  // order (then slice and type are unused). Empty for a uniform matrix.
+  std::vector<DeviceMatrix> pieces;
 };
 
 struct LayerWeights {

@@ -42,7 +42,10 @@ namespace {
 // Rows of logits a perplexity step returns at most (bounds the read-back buffer).
 constexpr uint32_t kMaxLogitRows = 64;
 
-ops::WeightView view(const DeviceMatrix& m) { return {m.slice, m.type, m.rows, m.cols}; }
+ops::WeightView view(const DeviceMatrix& m) {
+  if (!m.pieces.empty()) throw Error("a weight fused from tensors of different types has no single view");
+  return {m.slice, m.type, m.rows, m.cols};
+}
 
 // Blocks in the KV pool: as asked, or room for max_seqs full contexts.
 uint32_t pool_blocks(const RunnerOptions& o) {
@@ -236,13 +239,24 @@ struct ModelRunner::Impl {
   }
 
 
+  // out = in m^T; a matrix fused from tensors of different types is one matmul per piece.
+  void project(graph::Graph& g, const DeviceMatrix& m, const vk::BufferSlice& in, const vk::BufferSlice& out,
+               uint32_t T) {
+    if (m.pieces.empty()) return ops::matmul(ctx, g, view(m), in, out, T);
+    uint32_t row = 0;
+    for (const DeviceMatrix& piece : m.pieces) {
+      ops::matmul(ctx, g, view(piece), in, out, T, {.y_stride = m.rows, .y_offset = row});
+      row += piece.rows;
+    }
+  }
+
   // branch = down(silu(gate(xn)) * up(xn)) for T tokens, F = the FFN's width.
   void record_ffn(graph::Graph& g, const DeviceMatrix& gate_up_w, const DeviceMatrix& down_w,
                   const vk::BufferSlice& out, uint32_t T) {
     const uint32_t F = gate_up_w.rows / 2;
-    ops::matmul(ctx, g, view(gate_up_w), xn, gate_up, T);
+    project(g, gate_up_w, xn, gate_up, T);
     ops::swiglu_fused(ctx, g, gate_up, act, T, F);
-    ops::matmul(ctx, g, view(down_w), act, out, T);
+    project(g, down_w, act, out, T);
   }
 
   // branch = sum_s shared_s(xn) + sum over the token's top-k experts e of w_e expert_e(xn),
@@ -256,7 +270,7 @@ struct ModelRunner::Impl {
       record_ffn(g, L.shexp_gate_up[s], L.shexp_down[s], s == 0 ? branch : pair_out, T);
       if (s > 0) ops::add(ctx, g, branch, pair_out, branch, T * d.hidden);
     }
-    ops::matmul(ctx, g, view(L.router), xn, router_logits, T);
+    project(g, L.router, xn, router_logits, T);
     ops::moe_router(ctx, g, router_logits, expert_ids, expert_weights, T, m.n_experts, k, m.norm_topk_prob);
     ops::gather_matmul(ctx, g, view(L.exps_gate_up), m.n_experts, xn, expert_ids, pair_gate_up, pairs, k);
     ops::swiglu_fused(ctx, g, pair_gate_up, pair_act, pairs, F);
@@ -277,7 +291,7 @@ struct ModelRunner::Impl {
     ops::rmsnorm(ctx, *g, x, w.layers[0].attn_norm, xn, T, H, eps);
     for (uint32_t l = 0; l < d.n_layers; ++l) {
       const LayerWeights& L = w.layers[l];
-      ops::matmul(ctx, *g, view(L.qkv), xn, qkv, T);
+      project(*g, L.qkv, xn, qkv, T);
       if (d.attn_qkv_bias) ops::add_bias(ctx, *g, qkv, L.qkv_bias, T, qkv_width);
       if (d.qk_norm) {
         ops::rmsnorm_heads(ctx, *g, q, L.q_norm, q, T, d.n_heads, d.head_dim, eps, qkv_width);
@@ -287,7 +301,7 @@ struct ModelRunner::Impl {
       ops::rope(ctx, *g, q, k, plan.positions(), inv_freq, rope);
       ops::kv_append(ctx, *g, kv, k, v, plan.slot_mapping(), k_pools[l], v_pools[l], T, qkv_width);
       ops::attention(ctx, *g, plan, q, k_pools[l], v_pools[l], attn, qkv_width, 0);
-      ops::matmul(ctx, *g, view(L.attn_output), attn, branch, T);
+      project(*g, L.attn_output, attn, branch, T);
       ops::rmsnorm_residual(ctx, *g, branch, x, L.ffn_norm, xn, T, H, eps);
       if (d.is_moe()) {
         record_moe(*g, L, T);
@@ -299,7 +313,7 @@ struct ModelRunner::Impl {
     }
     // Only the rows whose logits are wanted go through the (large) head.
     ops::embedding(ctx, *g, ops::WeightView{xn, TensorType::F32, T, H}, logit_rows, picked, R);
-    ops::matmul(ctx, *g, view(w.output), picked, logits, R);
+    project(*g, w.output, picked, logits, R);
     g->record();
     return g;
   }
