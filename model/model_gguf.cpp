@@ -52,9 +52,9 @@ void ModelBuilder::load_gguf(Model& m, const std::string& path) {
   if (!arch) throw FormatError(path, "missing key 'general.architecture'");
   d.architecture = *arch;
   if (d.architecture != "llama" && d.architecture != "qwen2" && d.architecture != "qwen3" &&
-      d.architecture != "qwen3moe" && d.architecture != "minimind") {
+      d.architecture != "qwen3moe" && d.architecture != "bailingmoe" && d.architecture != "minimind") {
     throw FormatError(path, "architecture '" + d.architecture +
-                                "' is not supported (llama, qwen2, qwen3, qwen3moe, minimind)");
+                                "' is not supported (llama, qwen2, qwen3, qwen3moe, bailingmoe, minimind)");
   }
 
   // Stored tensors keep their GGUF names: those are the canonical names.
@@ -75,8 +75,8 @@ void ModelBuilder::load_gguf(Model& m, const std::string& path) {
   d.context_length = k.count("context_length", 2048);
   d.rope.theta = k.number("rope.freq_base", 10000.0);
   d.rope.n_dims = k.count("rope.dimension_count", d.head_dim);
-  // llama.cpp's converter permutes llama q/k rows to adjacent pairs.
-  d.rope.pairing = d.architecture == "llama" ? RopePairing::GPTJ : RopePairing::NeoX;
+  // llama.cpp's converter permutes llama (and bailingmoe) q/k rows to adjacent pairs.
+  d.rope.pairing = d.architecture == "llama" || d.architecture == "bailingmoe" ? RopePairing::GPTJ : RopePairing::NeoX;
   if (const auto st = f.get_string(k.key("rope.scaling.type")); st && *st != "none") {
     d.rope.factor = k.number("rope.scaling.factor", 1.0);
     if (*st == "linear") {
@@ -109,10 +109,13 @@ void ModelBuilder::load_gguf(Model& m, const std::string& path) {
     d.moe.expert_ffn = k.count("expert_feed_forward_length", g && g->dims.size() >= 2 ? std::optional<int64_t>(g->dims[1]) : std::nullopt);
     const auto* sg = find(m, "blk.0.ffn_gate_shexp.weight");
     const auto shared = k.opt_int("expert_shared_count");
-    if (shared && (*shared < 0 || *shared > 1)) {
-      throw FormatError(path, "key '" + k.key("expert_shared_count") + "': only 0 or 1 shared expert is supported in GGUF");
+    if (shared && (*shared < 0 || *shared > 64)) {
+      throw FormatError(path, "key '" + k.key("expert_shared_count") + "' must be between 0 and 64");
     }
-    d.moe.n_shared_experts = shared ? static_cast<uint32_t>(*shared) : (sg ? 1 : 0);
+    if (shared && *shared > 0 && !sg) throw FormatError(path, "missing tensor blk.0.ffn_gate_shexp.weight");
+    // S shared experts are stored side by side in one ffn_*_shexp tensor (as
+    // llama.cpp reads them): their sum is that one FFN, S times as wide.
+    d.moe.n_shared_experts = (shared ? *shared > 0 : sg != nullptr) ? 1 : 0;
     if (d.moe.n_shared_experts > 0) {
       d.moe.shared_expert_ffn = k.count("expert_shared_feed_forward_length",
                                         sg && sg->dims.size() >= 2 ? std::optional<int64_t>(sg->dims[1]) : std::nullopt);

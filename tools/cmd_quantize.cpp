@@ -1,9 +1,10 @@
-// `vkmind quantize -m IN.gguf -o OUT.gguf --type TYPE`: re-encodes a GGUF's
-// weight matrices (tensors of two or more dimensions whose rows are whole
-// blocks) into TYPE, keeping norms, biases and every metadata value, so the
-// output is a GGUF v3 that vkmind and llama.cpp read. Writes OUT through a
-// temporary file renamed at the end: an interrupted or failed run leaves no
-// half-written OUT.
+// `vkmind quantize -m MODEL -o OUT.gguf --type TYPE`: re-encodes the weight
+// matrices (tensors of two or more dimensions whose rows are whole blocks) of
+// a GGUF file or a Hugging Face folder (converted as llama.cpp's converter
+// would, model/hf_to_gguf.h) into TYPE, keeping norms, biases, the MoE router
+// and every metadata value, so the output is a GGUF v3 that vkmind and
+// llama.cpp read. Writes OUT through a temporary file renamed at the end: an
+// interrupted or failed run leaves no half-written OUT.
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,8 +13,8 @@
 #include <memory>
 #include <string>
 
-#include "model/gguf.h"
 #include "model/gguf_writer.h"
+#include "model/tensor_source.h"
 #include "model/weight_codec.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
@@ -43,15 +44,10 @@ struct QuantizeFlags {
   bool quiet = false;
 };
 
-gguf::Value u32(uint64_t v) { return gguf::Value{gguf::ValueType::U32, gguf::ValueType::U8, v}; }
-
 void run(const QuantizeFlags& f) {
   InterruptGuard interrupts;
-  if (std::filesystem::is_directory(f.input)) {
-    throw std::runtime_error(f.input + ": quantize reads GGUF files; Hugging Face folders are not supported yet");
-  }
   const Target target = targets().at(f.type);
-  auto in = gguf::File::open(f.input);
+  const auto in = open_tensor_source(f.input);
   const uint32_t block = tensor_type_traits(target.type).block_elements;
 
   std::vector<gguf::TensorToWrite> tensors;
@@ -59,24 +55,30 @@ void run(const QuantizeFlags& f) {
   const size_t total = in->tensors().size();
   for (size_t i = 0; i < total; ++i) {
     if (interrupts.pending()) throw ExitCode{kExitInterrupted};
-    const gguf::TensorInfo& t = in->tensors()[i];
-    const auto data = in->tensor_data(t);
+    const SourceTensor& t = in->tensors()[i];
     gguf::TensorToWrite out{t.name, t.dims, t.type_code, {}};
-    // Matrices take the new type; vectors (norms, biases) keep theirs, as llama.cpp does.
-    const bool matrix = t.dims.size() >= 2 && t.dims[0] % block == 0;
+    // Matrices take the new type; vectors (norms, biases) keep theirs, and so
+    // does the MoE router, whose few weights pick the experts (llama.cpp
+    // keeps it too).
+    const bool router = t.name.ends_with("ffn_gate_inp.weight");
+    const bool matrix = t.dims.size() >= 2 && t.dims[0] % block == 0 && !router;
     if (matrix && t.type_code != uint32_t(target.type)) {
-      in->require_supported(t);
+      const auto type = supported_tensor_type(t.type_code);
+      if (!type) {
+        throw FormatError(in->path(), "tensor " + t.name + " has type " + std::string(ggml_type_name(t.type_code)) +
+                                          ", which vkmind does not support yet");
+      }
       try {
-        const auto values = decode_weights(data, t.type, t.n_elements);
+        const auto values = decode_weights(t.data, *type, t.n_elements);
         out.bytes = encode_weights(values, target.type);
       } catch (const std::exception& e) {
         throw std::runtime_error(f.input + ": tensor " + t.name + ": " + e.what());
       }
       out.type_code = uint32_t(target.type);
     } else {
-      out.bytes.assign(data.begin(), data.end());
+      out.bytes.assign(t.data.begin(), t.data.end());
     }
-    bytes_in += data.size();
+    bytes_in += t.data.size();
     bytes_out += out.bytes.size();
     elements += t.n_elements;
     tensors.push_back(std::move(out));
@@ -85,8 +87,8 @@ void run(const QuantizeFlags& f) {
   if (!f.quiet) std::fputc('\n', stderr);
 
   auto metadata = in->metadata();
-  metadata["general.file_type"] = u32(target.llama_file_type);
-  metadata["general.quantization_version"] = u32(2);
+  metadata["general.file_type"] = gguf::u32_value(target.llama_file_type);
+  metadata["general.quantization_version"] = gguf::u32_value(2);
   // Beside OUT, so that the rename cannot cross file systems.
   const std::string temporary = f.output + ".tmp-" + std::to_string(::getpid());
   try {
@@ -110,7 +112,7 @@ void run(const QuantizeFlags& f) {
 void add_quantize_command(CLI::App& app) {
   auto f = std::make_shared<QuantizeFlags>();
   auto* cmd = app.add_subcommand("quantize", "Write a GGUF with its weight matrices in another type");
-  cmd->add_option("--model,-m", f->input, "Input GGUF")->required()->check(CLI::ExistingPath);
+  cmd->add_option("--model,-m", f->input, "Input GGUF, or a Hugging Face folder (config.json, safetensors, tokenizer.json)")->required()->check(CLI::ExistingPath);
   cmd->add_option("--output,-o", f->output, "Output GGUF (written through a temporary file)")->required();
   std::vector<std::string> names;
   for (const auto& [name, t] : targets()) names.push_back(name);

@@ -13,6 +13,7 @@
 #include "model/gguf.h"
 #include "model/tokenizer/bpe_tokenizer.h"
 #include "model/tokenizer/hf_pipeline.h"
+#include "model/tokenizer/hf_tokenizer_files.h"
 #include "model/tokenizer/spm_tokenizer.h"
 #include "model/tokenizer/tokenizer.h"
 
@@ -58,9 +59,7 @@ std::optional<std::string> token_text(const json& j) {
 // the SentencePiece merges ordered by piece score, so rank -> score turns it
 // back into the score-driven SentencePiece algorithm. Pieces no merge
 // produces get -inf: never formed by merging, as in HF's BPE.
-std::unique_ptr<Tokenizer> make_spm_from_merges(Vocab v, const std::vector<std::pair<std::string, std::string>>& merges,
-                                               const json& model, const HfPipeline& pipe,
-                                               std::vector<std::string> warnings) {
+void fill_spm_scores(Vocab& v, const std::vector<std::pair<std::string, std::string>>& merges, const json& model) {
   v.scores.assign(v.pieces.size(), -std::numeric_limits<float>::infinity());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     if (auto id = v.find(merges[rank].first + merges[rank].second)) {
@@ -76,10 +75,9 @@ std::unique_ptr<Tokenizer> make_spm_from_merges(Vocab v, const std::vector<std::
     }
   }
   if (!v.unk && model.contains("unk_token") && model["unk_token"].is_string()) v.unk = v.find(model["unk_token"].get<std::string>());
-  return std::make_unique<SentencePieceBpe>(std::move(v), pipe.prepend_space, std::move(warnings));
 }
 
-std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
+HfTokenizerFiles read_files(const std::string& folder) {
   const fs::path tok_path = fs::path(folder) / "tokenizer.json";
   const std::string file = tok_path.string();
   if (!fs::exists(tok_path)) throw FormatError(folder, "no tokenizer.json in this folder");
@@ -92,6 +90,8 @@ std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
     throw FormatError(file, "unsupported tokenizer model '" + mtype + "' (model.type); vkmind reads BPE");
   }
 
+  HfTokenizerFiles out;
+  out.tokenizer_json = file;
   HfPipeline pipe = read_hf_pipeline(root, file);
   std::vector<std::string> warnings = std::move(pipe.warnings);
 
@@ -187,6 +187,10 @@ std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
     lookup("bos_token", v.bos);
     lookup("eos_token", v.eos);
     lookup("unk_token", v.unk);
+    // Only the converter writes the padding id; one outside the vocabulary is simply not written.
+    if (cfg.contains("pad_token") && !cfg["pad_token"].is_null()) {
+      if (auto text = token_text(cfg["pad_token"])) out.pad = v.find(*text);
+    }
     if (cfg.contains("add_bos_token") && cfg["add_bos_token"].is_boolean()) v.add_bos = cfg["add_bos_token"].get<bool>();
     if (cfg.contains("add_eos_token") && cfg["add_eos_token"].is_boolean()) v.add_eos = cfg["add_eos_token"].get<bool>();
     if (cfg.contains("chat_template")) {
@@ -206,28 +210,44 @@ std::unique_ptr<Tokenizer> load_hf(const std::string& folder) {
     }
   }
 
-  if (pipe.metaspace) return make_spm_from_merges(std::move(v), merges, model, pipe, std::move(warnings));
+  out.sentencepiece = pipe.metaspace;
+  if (out.sentencepiece) fill_spm_scores(v, merges, model);
+  out.ignore_merges = model.value("ignore_merges", false);
+  out.vocab = std::move(v);
+  out.merges = std::move(merges);
+  out.pipeline = std::move(pipe);
+  out.warnings = std::move(warnings);
+  return out;
+}
 
+std::unique_ptr<Tokenizer> build(HfTokenizerFiles f) {
+  if (f.sentencepiece) {
+    return std::make_unique<SentencePieceBpe>(std::move(f.vocab), f.pipeline.prepend_space, std::move(f.warnings));
+  }
   ByteLevelBpeConfig bpe;
   try {
-    bpe.splitter = RegexSplitter(pipe.patterns);
+    bpe.splitter = RegexSplitter(f.pipeline.patterns);
   } catch (const std::invalid_argument& e) {
-    throw FormatError(file, std::string("pre_tokenizer: ") + e.what());
+    throw FormatError(f.tokenizer_json, std::string("pre_tokenizer: ") + e.what());
   }
-  bpe.ignore_merges = model.value("ignore_merges", false);
-  bpe.add_prefix_space = pipe.add_prefix_space;
-  return std::make_unique<ByteLevelBpe>(std::move(v), merges, std::move(bpe), std::move(warnings));
+  bpe.ignore_merges = f.ignore_merges;
+  bpe.add_prefix_space = f.pipeline.add_prefix_space;
+  return std::make_unique<ByteLevelBpe>(std::move(f.vocab), f.merges, std::move(bpe), std::move(f.warnings));
 }
 
 }  // namespace
 
-std::unique_ptr<Tokenizer> load_tokenizer_from_hf_folder(const std::string& folder) {
+HfTokenizerFiles read_hf_tokenizer_files(const std::string& folder) {
   try {
-    return load_hf(folder);
+    return read_files(folder);
   } catch (const json::exception& e) {
     // A value() lookup met a key of the wrong type somewhere in the files.
     throw FormatError((fs::path(folder) / "tokenizer.json").string(), std::string("malformed field: ") + e.what());
   }
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer_from_hf_folder(const std::string& folder) {
+  return build(read_hf_tokenizer_files(folder));
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {

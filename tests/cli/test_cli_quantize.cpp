@@ -90,9 +90,6 @@ TEST_CASE("quantize: bad types and failures say why and leave no file", "[cli]")
   auto bad_type = run_cli({"quantize", "-m", tiny_gguf(), "-o", dir.path("x.gguf"), "--type", "q9_9"});
   CHECK(bad_type.status == 2);
   CHECK(bad_type.err.find("q9_9") != std::string::npos);
-  auto folder = run_cli({"quantize", "-m", tiny_hf(), "-o", dir.path("y.gguf"), "--type", "q8_0"});
-  CHECK(folder.status == 1);
-  CHECK(folder.err.find("Hugging Face folders are not supported yet") != std::string::npos);
   auto unwritable = run_cli({"quantize", "-m", tiny_gguf(), "-o", dir.path("no/such/dir/z.gguf"), "--type", "q8_0"});
   CHECK(unwritable.status == 1);
   CHECK(unwritable.err.find("cannot be written") != std::string::npos);

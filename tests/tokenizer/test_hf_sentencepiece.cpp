@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "model/gguf.h"
+#include "model/gguf_writer.h"
+#include "model/hf_to_gguf.h"
 #include "model/tokenizer/tokenizer.h"
 #include "model/tokenizer/utf8.h"
 #include "tests/shared_data.h"
@@ -94,4 +96,34 @@ TEST_CASE("Llama-2 style tokenizer.json passes the llama-spm vectors", "[tokeniz
   }
   CHECK(passed == 46);
   CHECK(tok->encode("Hello world", true, true) == std::vector<int32_t>{1, 15043, 3186});
+}
+
+TEST_CASE("Llama-2 style tokenizer.json written as GGUF (tokenizer.ggml.model llama) passes the same vectors",
+          "[tokenizer][spm][hf][gguf]") {
+  const std::string base = "tokenizers/llamacpp-vectors/ggml-vocab-llama-spm.gguf";
+  const auto vocab = vkmind::test::shared_file(base);
+  if (vocab.empty()) return;
+  auto f = vkmind::gguf::File::open(vocab);
+  vkmind::test::ScratchDir dir;
+  dir.write("tokenizer.json", llama2_style_tokenizer_json(*f));
+  dir.write("tokenizer_config.json", R"({"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true})");
+  const auto n_vocab = static_cast<uint32_t>(f->get_string_array("tokenizer.ggml.tokens").size());
+  std::map<std::string, vkmind::gguf::Value> metadata;
+  vkmind::add_hf_tokenizer_metadata(dir.dir.string(), vkmind::ModelDesc{}, n_vocab, metadata);
+  CHECK(metadata.at("tokenizer.ggml.model").as_string("") == "llama");
+  vkmind::gguf::write_file(dir.path("vocab.gguf"), metadata, {});
+  auto written = vkmind::gguf::File::open(dir.path("vocab.gguf"));
+  auto tok = vkmind::tok::load_tokenizer_from_gguf(*written);
+  CHECK(tok->kind_name() == "SentencePiece BPE");
+  CHECK(tok->warnings().empty());
+  CHECK(tok->bos_id() == 1);
+  CHECK(tok->eos_id() == 2);
+  CHECK(tok->add_bos_by_default());
+  const auto vectors = vkmind::test::read_tokenizer_vectors(vkmind::test::shared_file(base + ".inp"),
+                                                            vkmind::test::shared_file(base + ".out"));
+  REQUIRE(vectors.size() == 46);
+  for (const auto& v : vectors) {
+    INFO("input: [" << v.input << "]");
+    CHECK(tok->encode(v.input, false, false) == v.ids);
+  }
 }

@@ -3,7 +3,11 @@
 
 #include <filesystem>
 
+#include "model/gguf.h"
+#include "model/gguf_writer.h"
+#include "model/hf_to_gguf.h"
 #include "model/tokenizer/tokenizer.h"
+#include "tests/scratch_dir.h"
 #include "tests/shared_data.h"
 
 namespace {
@@ -78,4 +82,31 @@ TEST_CASE("Invalid UTF-8 input is replaced, never a crash", "[tokenizer][minimin
   const std::string back = tok->decode(ids);
   // Each invalid byte became U+FFFD.
   CHECK(back == "ok \xEF\xBF\xBD\xEF\xBF\xBD bad \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD end");
+}
+
+TEST_CASE("MiniMind tokenizer written as GGUF metadata tokenizes like the folder", "[tokenizer][minimind][gguf]") {
+  auto hf = load_minimind();
+  if (!hf) return;
+  const auto folder = std::filesystem::path(vkmind::test::shared_file("tokenizers/minimind/tokenizer.json")).parent_path();
+  std::map<std::string, vkmind::gguf::Value> metadata;
+  vkmind::add_hf_tokenizer_metadata(folder.string(), vkmind::ModelDesc{}, 6400, metadata);
+  CHECK(metadata.at("tokenizer.ggml.pre").as_string("") == "gpt-2");
+  vkmind::test::ScratchDir dir;
+  vkmind::gguf::write_file(dir.path("vocab.gguf"), metadata, {});
+  auto file = vkmind::gguf::File::open(dir.path("vocab.gguf"));
+  auto tok = vkmind::tok::load_tokenizer_from_gguf(*file);
+  CHECK(tok->warnings().empty());
+  CHECK(tok->vocab_size() == 6400);
+  CHECK(tok->bos_id() == hf->bos_id());
+  CHECK(tok->eos_id() == hf->eos_id());
+  CHECK(tok->add_bos_by_default() == hf->add_bos_by_default());
+  CHECK(tok->chat_template() == hf->chat_template());
+  const char* texts[] = {"Hello, world! The quick brown fox. 12345 and 3.14159",
+                         "你好，世界！今天天气很好。",
+                         "🚀🦙 ✅ émojis\n\n\tindented  double  spaces   ",
+                         "<|im_start|>system\nYou are helpful.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<think>x</think>"};
+  for (const char* text : texts) {
+    INFO(text);
+    for (bool special : {true, false}) CHECK(tok->encode(text, false, special) == hf->encode(text, false, special));
+  }
 }
