@@ -7,8 +7,8 @@
 // workgroup's subgroups, through shared memory. Subgroup size is whatever
 // the device runs (8 on lavapipe, 32 on NVIDIA, 32/64 on AMD).
 //
-// WEIGHT_TEXELS: float weights read through a uniform texel buffer
-// (weights.glsl), chosen by the host on CPU devices.
+// WEIGHT_TEXELS: weights read through a uniform texel buffer (weights.glsl),
+// chosen by the host on CPU devices.
 //
 // Grid: row groups (rows / ROWS, rounded up) over x and, past the per-dimension
 // workgroup-count limit, z (group = z * num_x + x); y = token groups (tokens / NT).
@@ -29,6 +29,11 @@
 #include "push_constants.h"
 #define WEIGHT_BINDING 0
 #include "weights.glsl"
+// Float weights through texels read 16-byte texels whole (and x likewise);
+// blocked ones only fetch their words through texels (weights.glsl).
+#if defined(WEIGHT_TEXELS) && !defined(W_BLOCKED)
+#define FLOAT_TEXELS
+#endif
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 64;
@@ -37,7 +42,7 @@ layout(constant_id = 2) const uint NT = 1;       // tokens per workgroup
 layout(constant_id = 3) const bool VEC = false;  // 4-wide loads of W and x (see weights.glsl)
 layout(constant_id = 4) const uint MIN_SUBGROUP = 8;  // bounds the subgroups per workgroup
 
-#ifdef WEIGHT_TEXELS
+#ifdef FLOAT_TEXELS
 // x through texels too (4 floats each): the same vector gathers on lavapipe.
 layout(binding = 1) uniform usamplerBuffer x_texels;
 vec4 x_load4(uint i) { return uintBitsToFloat(texelFetch(x_texels, int(i))); }
@@ -86,7 +91,7 @@ void main() {
     for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
   }
 
-#ifdef WEIGHT_TEXELS
+#ifdef FLOAT_TEXELS
   // The host guarantees K % W_TEXEL_ELEMS == 0, rows starting on a texel and
   // x 16-byte aligned.
   for (uint k = tid * W_TEXEL_ELEMS; k < pc.K; k += WG * W_TEXEL_ELEMS) {

@@ -55,19 +55,18 @@
 // consecutive bytes starting at an even byte, which is what the super-block
 // readers rely on.
 //
-// WEIGHT_TEXELS (float types only): the weights are a uniform texel buffer of
-// R32G32B32A32_UINT instead, read W_TEXEL_ELEMS elements (16 bytes) per fetch
-// with w_load_texel. On lavapipe a texel fetch is one vector gather, while a
-// storage-buffer load is a scalar loop over the lanes: ~3x faster matvec.
+// WEIGHT_TEXELS: the weights are a uniform texel buffer of R32G32B32A32_UINT
+// instead. Float types read W_TEXEL_ELEMS elements (16 bytes) per fetch with
+// w_load_texel; blocked types read their 16-bit words through it (w_word),
+// which needs the binding's size rounded up to whole texels. On lavapipe a
+// texel fetch is one vector gather, while a storage-buffer load is a scalar
+// loop over the lanes: ~3x faster matvec.
 #ifndef VKMIND_WEIGHTS_GLSL
 #define VKMIND_WEIGHTS_GLSL
 
 #extension GL_EXT_shader_16bit_storage : require
 
-#ifdef WEIGHT_TEXELS
-#if !defined(WEIGHT_F32) && !defined(WEIGHT_F16) && !defined(WEIGHT_BF16)
-#error "WEIGHT_TEXELS serves the float types"
-#endif
+#if defined(WEIGHT_TEXELS) && (defined(WEIGHT_F32) || defined(WEIGHT_F16) || defined(WEIGHT_BF16))
 layout(binding = WEIGHT_BINDING) uniform usamplerBuffer w_texels;
 #ifdef WEIGHT_F32
 const uint W_TEXEL_ELEMS = 4;
@@ -94,9 +93,12 @@ void w_load_texel(uint row_base, uint k, out vec4 lo, out vec4 hi) {
 #endif
 }
 
-#else  // storage buffer
+#else  // storage buffer, or texels of 16-bit words (blocked types with WEIGHT_TEXELS)
 
-#if defined(WEIGHT_F32)
+#if defined(WEIGHT_TEXELS)
+#define W_WORD_TEXELS
+layout(binding = WEIGHT_BINDING) uniform usamplerBuffer w_texels;
+#elif defined(WEIGHT_F32)
 layout(std430, binding = WEIGHT_BINDING) readonly buffer WeightsF32 { float w_f32[]; };
 layout(std430, binding = WEIGHT_BINDING) readonly buffer WeightsF32x4 { vec4 w_f32x4[]; };
 #else
@@ -183,18 +185,30 @@ uint w_row_units(uint K) {
 float w_half(uint bits) { return unpackHalf2x16(bits).x; }
 
 #ifdef W_BLOCKED
+// The 16-bit word at `unit`: from the storage buffer, or from its 16-byte texel.
+uint w_word(uint unit) {
+#ifdef W_WORD_TEXELS
+  const uint pair = texelFetch(w_texels, int(unit / 8))[(unit / 2) % 4];
+  return (pair >> (16 * (unit & 1u))) & 0xffffu;
+#else
+  return uint(w_u16[unit]);
+#endif
+}
+#endif
+
+#ifdef W_BLOCKED
 // Two consecutive words of a block as one 32-bit value (4 bytes, little-endian).
-uint w_word_pair(uint unit) { return uint(w_u16[unit]) | (uint(w_u16[unit + 1]) << 16); }
+uint w_word_pair(uint unit) { return w_word(unit) | (w_word(unit + 1) << 16); }
 #endif
 
 #ifdef W_NIBBLES
 // The block's values from quantized levels n: (n - zero) * d, n * d + m, or d * codebook[n].
 vec4 w_level4(uint block, uvec4 n) {
-  const float d = w_half(uint(w_u16[block]));
+  const float d = w_half(w_word(block));
 #if defined(W_CODEBOOK)
   return w_codebook4(n) * d;
 #elif defined(W_MIN)
-  return vec4(n) * d + w_half(uint(w_u16[block + W_MIN]));
+  return vec4(n) * d + w_half(w_word(block + W_MIN));
 #else
   return (vec4(n) - W_ZERO) * d;
 #endif
@@ -205,7 +219,7 @@ float w_level(uint block, uint n) { return w_level4(block, uvec4(n)).x; }
 
 #ifdef W_SUPER
 // Byte b of the super-block at unit `block`.
-uint w_byte(uint block, uint b) { return (uint(w_u16[block + b / 2]) >> (8 * (b & 1u))) & 0xffu; }
+uint w_byte(uint block, uint b) { return (w_word(block + b / 2) >> (8 * (b & 1u))) & 0xffu; }
 // Bytes b .. b + 3 (b even), each in its own lane.
 uvec4 w_bytes4(uint block, uint b) {
   const uint v = w_word_pair(block + b / 2);
@@ -236,14 +250,14 @@ vec4 w_super4(uint block, uint e) {
 #if defined(WEIGHT_Q2_K)
   const uint sc = w_byte(block, e / 16);
   const uvec4 q = (w_bytes4(block, 16 + 32 * (e / 128) + e % 32) >> (2 * ((e % 128) / 32))) & 3u;
-  return vec4(q) * (w_half(uint(w_u16[block + 40])) * float(sc & 15u)) -
-         w_half(uint(w_u16[block + 41])) * float(sc >> 4);
+  return vec4(q) * (w_half(w_word(block + 40)) * float(sc & 15u)) -
+         w_half(w_word(block + 41)) * float(sc >> 4);
 #elif defined(WEIGHT_Q3_K)
   const uint shift = (e % 128) / 32;
   const uvec4 low = (w_bytes4(block, 32 + 32 * (e / 128) + e % 32) >> (2 * shift)) & 3u;
   const uvec4 high = (w_bytes4(block, e % 32) >> (4 * (e / 128) + shift)) & 1u;
   const vec4 q = vec4(low) - 4.0 * vec4(1u - high);
-  return q * (w_half(uint(w_u16[block + 54])) * float(w_q3_k_scale(block, e / 16)));
+  return q * (w_half(w_word(block + 54)) * float(w_q3_k_scale(block, e / 16)));
 #elif defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K)
   const uint i = e / 32;
   const vec2 sm = w_k_scale_min(block, i);
@@ -256,18 +270,18 @@ vec4 w_super4(uint block, uint e) {
 #ifdef WEIGHT_Q5_K
   q |= ((w_bytes4(block, 16 + e % 32) >> i) & 1u) << 4;
 #endif
-  return vec4(q) * (w_half(uint(w_u16[block])) * sm.x) - w_half(uint(w_u16[block + 1])) * sm.y;
+  return vec4(q) * (w_half(w_word(block)) * sm.x) - w_half(w_word(block + 1)) * sm.y;
 #elif defined(WEIGHT_Q6_K)
   const uint h = e / 128, c = (e % 128) / 32, l = e % 32;
   const uvec4 low = (w_bytes4(block, 64 * h + 32 * (c % 2) + l) >> (4 * (c / 2))) & 15u;
   const uvec4 high = (w_bytes4(block, 128 + 32 * h + l) >> (2 * c)) & 3u;
   const int scale = int(w_byte(block, 192 + e / 16) << 24) >> 24;  // int8
-  return (vec4(low | (high << 4)) - 32.0) * (w_half(uint(w_u16[block + 104])) * float(scale));
+  return (vec4(low | (high << 4)) - 32.0) * (w_half(w_word(block + 104)) * float(scale));
 #elif defined(WEIGHT_IQ4_XS)
   const uint i = e / 32, r = e % 32;
-  const uint ls = ((w_byte(block, 4 + i / 2) >> (4 * (i % 2))) & 15u) | (((uint(w_u16[block + 1]) >> (2 * i)) & 3u) << 4);
+  const uint ls = ((w_byte(block, 4 + i / 2) >> (4 * (i % 2))) & 15u) | (((w_word(block + 1) >> (2 * i)) & 3u) << 4);
   const uvec4 n = (w_bytes4(block, 8 + 16 * i + r % 16) >> (r < 16 ? 0 : 4)) & 15u;
-  return w_codebook4(n) * (w_half(uint(w_u16[block])) * float(int(ls) - 32));
+  return w_codebook4(n) * (w_half(w_word(block)) * float(int(ls) - 32));
 #endif
 }
 #endif
@@ -282,13 +296,13 @@ float w_load1(uint row_base, uint k) {
 #elif defined(WEIGHT_Q8_0)
   uint block = row_base + (k / 32) * W_BLOCK_UNITS;
   uint j = k % 32;
-  uint bits = uint(w_u16[block + 1 + j / 2]) >> (8 * (j & 1));
-  return float(int(bits << 24) >> 24) * w_half(uint(w_u16[block]));
+  uint bits = w_word(block + 1 + j / 2) >> (8 * (j & 1));
+  return float(int(bits << 24) >> 24) * w_half(w_word(block));
 #elif defined(W_NIBBLES)
   uint block = row_base + (k / 32) * W_BLOCK_UNITS;
   uint j = k % 32;
   uint byte_index = j % 16;
-  uint q = (uint(w_u16[block + W_QS + byte_index / 2]) >> (8 * (byte_index & 1) + (j >= 16 ? 4 : 0))) & 15u;
+  uint q = (w_word(block + W_QS + byte_index / 2) >> (8 * (byte_index & 1) + (j >= 16 ? 4 : 0))) & 15u;
 #ifdef W_QH
   q |= ((w_word_pair(block + W_QH) >> j) & 1u) << 4;
 #endif
@@ -315,7 +329,7 @@ vec4 w_load4(uint row_base, uint k) {
   uint block = row_base + (k / 32) * W_BLOCK_UNITS;
   uint v = w_word_pair(block + 1 + (k % 32) / 2);
   ivec4 q = ivec4(uvec4(v << 24, v << 16, v << 8, v)) >> 24;  // sign-extend each byte
-  return vec4(q) * w_half(uint(w_u16[block]));
+  return vec4(q) * w_half(w_word(block));
 #elif defined(W_NIBBLES)
   uint block = row_base + (k / 32) * W_BLOCK_UNITS;
   uint j = k % 32;

@@ -154,6 +154,17 @@ TEST_CASE_METHOD(MatmulFixture, "matmul reads float weights through texel buffer
   }
 }
 
+// Blocked types fetch their 16-bit words through texels from any row start
+// (rows of 17 words for Q8_0, 105 for Q6_K): the binding is rounded up to
+// whole texels, and the last row's last word must still be read right.
+TEST_CASE_METHOD(MatmulFixture, "matmul reads blocked weights through texel buffers", "[shaders][matmul]") {
+  uint32_t seed = 300;
+  for (TensorType type : test::kBlockedTypes) {
+    const std::string kernel = std::string("matvec_texel_") + ops::weight_kernel_suffix(type);
+    for (Shape s : matvec_shapes(type)) CHECK(check(type, s, ops::MatmulPath::VectorTexels, seed++) == kernel);
+  }
+}
+
 TEST_CASE_METHOD(MatmulFixture, "matmul computes a row range into a column band of y", "[shaders][matmul]") {
   // Rows [5, 16) of a 40-row weight into columns [7, 18) of a y with 30 columns;
   // the rest of y keeps its sentinel.
@@ -288,7 +299,7 @@ TEST_CASE_METHOD(MatmulFixture, "matmul over a K-quant weight larger than maxSto
     }
     auto dw = device_arena.allocate(bytes.size());
     ctx.transfer().upload(dw, bytes.data(), bytes.size());
-    for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::Tiled}) {
+    for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::VectorTexels, ops::MatmulPath::Tiled}) {
       CAPTURE(path_name(path));
       auto dy = device_buffer(size_t(M) * N * 4);
       graph::Graph g(ctx.device());
