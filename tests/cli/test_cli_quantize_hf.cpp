@@ -24,6 +24,7 @@
 #include "tests/cli/cli_helpers.h"
 #include "tests/engine/expected_file.h"
 #include "tests/golden_manifest.h"
+#include "tests/same_description.h"
 #include "tests/scratch_dir.h"
 
 using namespace vkmind;
@@ -146,13 +147,7 @@ TEST_CASE("quantize: every oracle HF folder becomes a GGUF that is the same mode
         CHECK(b->warnings().empty());
         const ModelDesc& x = a->desc();
         const ModelDesc& y = b->desc();
-        CHECK(x.n_layers == y.n_layers);
-        CHECK(x.hidden == y.hidden);
-        CHECK(x.n_heads == y.n_heads);
-        CHECK(x.n_kv_heads == y.n_kv_heads);
-        CHECK(x.head_dim == y.head_dim);
-        CHECK(x.ffn_hidden == y.ffn_hidden);
-        CHECK(x.vocab == y.vocab);
+        check_same_shape(x, y);
         CHECK(x.context_length == y.context_length);
         CHECK(float(x.norm_eps) == float(y.norm_eps));
         CHECK(x.rope.theta == y.rope.theta);
@@ -162,8 +157,6 @@ TEST_CASE("quantize: every oracle HF folder becomes a GGUF that is the same mode
         CHECK(x.rope.beta_fast == y.rope.beta_fast);
         CHECK(x.rope.beta_slow == y.rope.beta_slow);
         CHECK(x.rope.attention_factor == y.rope.attention_factor);
-        CHECK(x.qk_norm == y.qk_norm);
-        CHECK(x.attn_qkv_bias == y.attn_qkv_bias);
         CHECK(x.moe.n_experts == y.moe.n_experts);
         CHECK(x.moe.top_k == y.moe.top_k);
         CHECK(x.moe.norm_topk_prob == y.moe.norm_topk_prob);

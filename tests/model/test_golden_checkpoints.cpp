@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "model/model_desc.h"
+#include "tests/same_description.h"
 
 using namespace vkmind;
 
@@ -40,17 +41,7 @@ TEST_CASE("every golden checkpoint opens; HF and GGUF twins agree", "[golden]") 
       const ModelDesc& a = models[0]->desc();
       const ModelDesc& b = models[1]->desc();
       CHECK(a.architecture == b.architecture);
-      CHECK(a.n_layers == b.n_layers);
-      CHECK(a.hidden == b.hidden);
-      CHECK(a.n_heads == b.n_heads);
-      CHECK(a.n_kv_heads == b.n_kv_heads);
-      CHECK(a.head_dim == b.head_dim);
-      CHECK(a.ffn_hidden == b.ffn_hidden);
-      CHECK(a.vocab == b.vocab);
-      CHECK(a.norm_eps == Approx(b.norm_eps));
-      CHECK(a.rope.theta == Approx(b.rope.theta));
-      CHECK(a.qk_norm == b.qk_norm);
-      CHECK(a.attn_qkv_bias == b.attn_qkv_bias);
+      test::check_same_shape(a, b);
       CHECK(a.tied_embeddings == b.tied_embeddings);
       CHECK(b.rope.pairing == (b.architecture == "llama" ? RopePairing::GPTJ : RopePairing::NeoX));
       CHECK(a.rope.pairing == RopePairing::NeoX);

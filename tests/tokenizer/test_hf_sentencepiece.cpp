@@ -68,6 +68,21 @@ std::string llama2_style_tokenizer_json(const vkmind::gguf::File& f) {
   return root.dump();
 }
 
+// llama.cpp's 46 llama-spm vectors through `tok`; returns how many pass.
+int check_llama_spm_vectors(const vkmind::tok::Tokenizer& tok, const std::string& base) {
+  const auto vectors = vkmind::test::read_tokenizer_vectors(vkmind::test::shared_file(base + ".inp"),
+                                                            vkmind::test::shared_file(base + ".out"));
+  REQUIRE(vectors.size() == 46);
+  int passed = 0;
+  for (const auto& v : vectors) {
+    const auto got = tok.encode(v.input, false, false);
+    INFO("input: [" << v.input << "]");
+    CHECK(got == v.ids);
+    passed += got == v.ids;
+  }
+  return passed;
+}
+
 }  // namespace
 
 TEST_CASE("Llama-2 style tokenizer.json passes the llama-spm vectors", "[tokenizer][spm][hf]") {
@@ -84,17 +99,7 @@ TEST_CASE("Llama-2 style tokenizer.json passes the llama-spm vectors", "[tokeniz
   CHECK(tok->bos_id() == 1);
   CHECK(tok->add_bos_by_default());
 
-  const auto vectors = vkmind::test::read_tokenizer_vectors(vkmind::test::shared_file(base + ".inp"),
-                                                            vkmind::test::shared_file(base + ".out"));
-  REQUIRE(vectors.size() == 46);
-  int passed = 0;
-  for (const auto& v : vectors) {
-    const auto got = tok->encode(v.input, false, false);
-    INFO("input: [" << v.input << "]");
-    CHECK(got == v.ids);
-    passed += got == v.ids;
-  }
-  CHECK(passed == 46);
+  CHECK(check_llama_spm_vectors(*tok, base) == 46);
   CHECK(tok->encode("Hello world", true, true) == std::vector<int32_t>{1, 15043, 3186});
 }
 
@@ -119,11 +124,5 @@ TEST_CASE("Llama-2 style tokenizer.json written as GGUF (tokenizer.ggml.model ll
   CHECK(tok->bos_id() == 1);
   CHECK(tok->eos_id() == 2);
   CHECK(tok->add_bos_by_default());
-  const auto vectors = vkmind::test::read_tokenizer_vectors(vkmind::test::shared_file(base + ".inp"),
-                                                            vkmind::test::shared_file(base + ".out"));
-  REQUIRE(vectors.size() == 46);
-  for (const auto& v : vectors) {
-    INFO("input: [" << v.input << "]");
-    CHECK(tok->encode(v.input, false, false) == v.ids);
-  }
+  CHECK(check_llama_spm_vectors(*tok, base) == 46);
 }
