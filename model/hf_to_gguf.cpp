@@ -209,7 +209,9 @@ class HfSource final : public TensorSource {
     add_f32("output_norm.weight");
     if (!d.tied_embeddings) {
       add_as_is("output.weight");
-    } else if (arch_ == "bailingmoe") {
+    } else if (arch_ == "bailingmoe" || arch_ == "qwen3moe") {
+      // llama.cpp's loaders of these two require an output tensor (checked
+      // with its qwen3moe loader of May 2025): a tied head is written twice.
       const ModelTensor& e = model_->require("token_embd.weight");
       add("output.weight", e.dims, e.type, e.data);
     }

@@ -10,8 +10,8 @@
 // routed experts stacked into blk.N.ffn_{gate,up,down}_exps; shared experts
 // concatenated into one blk.N.ffn_*_shexp FFN (the sum of S SwiGLU FFNs is one
 // SwiGLU FFN S times as wide). Tied embeddings: no `output` tensor, except in
-// bailingmoe whose llama.cpp loader requires one (a second view of the
-// embedding's bytes).
+// bailingmoe and qwen3moe, whose llama.cpp loaders require one (a second view
+// of the embedding's bytes).
 #pragma once
 
 #include <map>

@@ -139,12 +139,14 @@ TEST_CASE("quantize: q8_0 and q6_k keep the greedy tokens", "[cli]") {
 TEST_CASE("quantize: the oracle checkpoints run in K recipes with llama.cpp's fallbacks", "[cli]") {
   // 32-48 wide rows: Q4_K/Q5_K/Q6_K fall back to Q5_0/Q5_1/Q8_0, IQ4_XS to
   // IQ4_NL, rows of 48 keep F32. Worst measured over the five models: q6_k
-  // 0.018, q5_k_m 0.097, q4_k_m 0.129, iq4_xs 0.209; bounds 1.5-2x that.
+  // 0.018, q5_k_m 0.111, q4_k_m 0.129, iq4_xs 0.414 (minimind3_moe, whose
+  // GGUF has an untied head for llama.cpp, so its embedding takes IQ4_NL);
+  // bounds about 1.5x that.
   ScratchDir dir;
   const std::string golden = std::string(VKMIND_SOURCE_DIR) + "/tests/reference/golden/";
   const char* models[] = {"llama_f32/model.gguf", "qwen3_f32/hf", "minimind3_f32/hf", "minimind3_moe_f32/hf",
                           "minimind2_moe_f32/hf"};
-  const std::pair<const char*, double> recipes[] = {{"q6_k", 0.04}, {"q5_k_m", 0.15}, {"q4_k_m", 0.25}, {"iq4_xs", 0.35}};
+  const std::pair<const char*, double> recipes[] = {{"q6_k", 0.04}, {"q5_k_m", 0.17}, {"q4_k_m", 0.2}, {"iq4_xs", 0.6}};
   for (const char* model : models) {
     const auto reference = logits_of(golden + model);
     for (const auto& [type, tolerance] : recipes) {
