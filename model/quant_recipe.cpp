@@ -58,6 +58,8 @@ TensorType preferred(const Recipe& r, const ModelShape& m, const std::string& na
     if (attn_output) return TensorType::Q4_K;
   } else if (r.name == "q2_k") {
     if (attn_v || ffn_down || attn_output) return TensorType::Q3_K;
+  } else if (r.name == "iq4_xs" || r.name == "iq4_nl") {
+    if (ffn_down && layer && *layer < m.n_layers / 8) return TensorType::Q5_K;
   }
   return r.base;
 }

@@ -6,7 +6,12 @@
 //   embedding when the head is tied to it), and for attn_v and ffn_down in the
 //   layers that get more bits (the first and last eighth, every third between);
 // - q6_k: Q6_K throughout; q3_k_m: Q3_K with Q4_K / Q5_K for those, q2_k: Q2_K
-//   with Q3_K / Q4_K there (attn_v) and Q6_K for the head; iq4_xs and iq4_nl.
+//   with Q3_K there and Q6_K for the head; iq4_xs and iq4_nl with Q5_K for
+//   ffn_down in the first eighth of the layers and Q6_K for the head.
+// On a minimind-3-size model every tensor gets the type llama.cpp's
+// llama-quantize gives it (checked by hand for all seven recipes). Not
+// followed: llama.cpp's extra bits for attn_v when there are 4+ query heads
+// per KV head (q2_k, iq4), and its rules for 8-expert models.
 // Rows that are not whole 256-element super-blocks fall back as llama.cpp
 // does: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, Q2_K/Q3_K/IQ4_XS -> IQ4_NL.
 // Vectors (norms, biases) and the MoE router keep their type.
