@@ -78,11 +78,11 @@ const std::vector<Recipe>& recipes() {
       {"q5_1", 9, TensorType::Q5_1, "6.0 bpw, with a min"},
       {"q2_k", 10, TensorType::Q2_K, "Q2_K, Q3_K for attn_v/attn_output/ffn_down, Q6_K head"},
       {"q3_k_m", 12, TensorType::Q3_K, "Q3_K, Q4_K/Q5_K for attn_v/attn_output/ffn_down, Q6_K head"},
-      {"q4_k_m", 15, TensorType::Q4_K, "Q4_K, Q6_K for the head and half of attn_v/ffn_down"},
-      {"q5_k_m", 17, TensorType::Q5_K, "Q5_K, Q6_K for the head and half of attn_v/ffn_down"},
+      {"q4_k_m", 15, TensorType::Q4_K, "Q4_K; Q6_K for the head and attn_v/ffn_down in the first and last eighth and every third layer"},
+      {"q5_k_m", 17, TensorType::Q5_K, "Q5_K; Q6_K for the head and attn_v/ffn_down in the first and last eighth and every third layer"},
       {"q6_k", 18, TensorType::Q6_K, "Q6_K throughout (6.56 bpw)"},
-      {"iq4_nl", 25, TensorType::IQ4_NL, "4.5 bpw non-linear levels, Q6_K head"},
-      {"iq4_xs", 30, TensorType::IQ4_XS, "4.25 bpw non-linear levels, Q6_K head"},
+      {"iq4_nl", 25, TensorType::IQ4_NL, "4.5 bpw non-linear levels; Q6_K head, Q5_K early ffn_down"},
+      {"iq4_xs", 30, TensorType::IQ4_XS, "4.25 bpw non-linear levels; Q6_K head, Q5_K early ffn_down"},
   };
   return all;
 }
