@@ -131,7 +131,7 @@ std::vector<CachedSnapshot> list_cached(const std::string& cache_root) {
       for (const auto& f : fs::recursive_directory_iterator(snap.path(), ec)) {
         std::error_code file_ec;
         if (!f.is_regular_file(file_ec)) continue;  // a link into blobs/ counts when its blob is there
-        s.files.push_back(fs::relative(f.path(), snap.path()).string());
+        s.files.push_back(f.path().lexically_relative(snap.path()).string());
         s.bytes += fs::file_size(f.path(), file_ec);
       }
       std::sort(s.files.begin(), s.files.end());

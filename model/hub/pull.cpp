@@ -106,7 +106,7 @@ PullResult from_cache(const RepoRef& ref, const HubConfig& config, const std::st
   std::error_code ec;
   const fs::path snapshot = cache.snapshot(*commit);
   for (const auto& f : fs::recursive_directory_iterator(snapshot, ec)) {
-    if (f.is_regular_file(ec)) listing.push_back(fs::relative(f.path(), snapshot).string());
+    if (f.is_regular_file(ec)) listing.push_back(f.path().lexically_relative(snapshot).string());
   }
   PullResult result;
   result.commit = *commit;
