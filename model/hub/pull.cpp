@@ -92,7 +92,7 @@ std::string describe_cached(const RepoRef& ref, const HubConfig& config) {
     if (s.repo == ref.repo) cached.push_back(s.commit.substr(0, 12) + " (" + join(s.files) + ")");
   }
   if (cached.empty()) return "nothing of " + ref.repo + " is cached in " + config.cache_root;
-  return "cached of " + ref.repo + ": " + join(cached, "; ");
+  return ref.display() + " is not in the cache (cached of " + ref.repo + ": " + join(cached, "; ") + ")";
 }
 
 // The pull without the Hub: what refs/main names in the cache.
@@ -100,7 +100,7 @@ PullResult from_cache(const RepoRef& ref, const HubConfig& config, const std::st
   const RepoCache cache(config.cache_root, ref.repo);
   const auto commit = cache.read_ref("main");
   if (!commit || !fs::is_directory(cache.snapshot(*commit))) {
-    throw HubError(why + "; " + ref.display() + " is not in the cache (" + describe_cached(ref, config) + ")");
+    throw HubError(why + "; " + describe_cached(ref, config));
   }
   std::vector<std::string> listing;
   std::error_code ec;
