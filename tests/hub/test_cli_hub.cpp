@@ -73,7 +73,7 @@ TEST_CASE("run -m hf:ORG/REPO:QUANT answers as the local GGUF does", "[hub]") {
   CHECK(hub.vkmind({"info", "-m", "hf:oracle/minimind3-tiny"}).status == 0);
 }
 
-TEST_CASE("pull prints the path; list shows what is cached", "[hub]") {
+TEST_CASE("pull prints the path and list shows what is cached", "[hub]") {
   CliHub hub;
   const ProcessResult pull = hub.vkmind({"pull", "oracle/tiny-llama-GGUF:F32"});
   REQUIRE(pull.status == 0);
@@ -88,7 +88,7 @@ TEST_CASE("pull prints the path; list shows what is cached", "[hub]") {
                            Catch::Contains("hf:oracle/tiny-llama-GGUF:F32"));
 }
 
-TEST_CASE("Hub failures are one clear line and exit 1; bad names are usage errors", "[hub]") {
+TEST_CASE("Hub failures are one clear line and exit 1 and bad names are usage errors", "[hub]") {
   CliHub hub;
   ProcessResult r = hub.vkmind({"pull", "oracle/tiny-llama-GGUF:Q4_K_M"});
   CHECK(r.status == 1);

@@ -95,7 +95,7 @@ TEST_CASE("a pulled Hugging Face folder is in huggingface_hub's cache layout", "
   CHECK(cached[0].files.size() == result.files.size());
 }
 
-TEST_CASE("a second pull asks only for the listing; offline it asks nothing", "[hub]") {
+TEST_CASE("a second pull asks only for the listing and offline asks nothing", "[hub]") {
   Hub hub;
   hub.pull(kRepo);
   hub.standin.clear_log();
@@ -172,7 +172,7 @@ TEST_CASE("a blob whose sha256 is not the Hub's is deleted and reported", "[hub]
   CHECK_FALSE(fs::exists(hub.repo_dir(kRepo) / "refs/main"));
 }
 
-TEST_CASE("statuses become messages: 404, 500 retried then reported", "[hub]") {
+TEST_CASE("statuses become messages: 404 and 500 retried then reported", "[hub]") {
   Hub hub;
   CHECK_THAT(pull_error(hub, "nobody/nothing"), Catch::Contains("404") && Catch::Contains("no repository nobody/nothing"));
 
@@ -211,7 +211,7 @@ TEST_CASE("a split GGUF is refused with what to do", "[hub]") {
                                                           Catch::Contains("llama-gguf-split --merge"));
 }
 
-TEST_CASE("without a network the cache answers, or the error says what is cached", "[hub]") {
+TEST_CASE("without a network the cache answers or the error says what is cached", "[hub]") {
   Hub hub;
   const hub::PullResult online = hub.pull(kRepo);
   hub.config.endpoint = "http://127.0.0.1:1";  // nothing listens there
