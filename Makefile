@@ -20,15 +20,17 @@ configure: $(BUILD)/CMakeCache.txt
 build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The main job: generate a story with stories260K (../shared), or with a
-# committed oracle checkpoint (random weights: gibberish) when it is absent.
-STORIES := ../shared/models/stories260K/stories260K.gguf
-RUN_MODEL ?= $(if $(wildcard $(STORIES)),$(STORIES),tests/reference/golden/llama_f32/model.gguf)
+# The main job (tools/run-main.sh): a question to MiniMind2-Small, pulled from
+# the Hugging Face Hub into its cache on first use. Offline, one line says so and
+# stories260K (../shared) tells a story instead, or, when ../shared is absent, a
+# committed oracle checkpoint (random weights: gibberish). RUN_MODEL=hf:ORG/REPO,
+# hf:ORG/REPO:QUANT or a local path picks another model.
+RUN_MODEL ?= hf:jingyaogong/MiniMind2-Small
+RUN_QUESTION ?= What is the capital of France, and why is it famous?
 RUN_PROMPT ?= Once upon a time
 
 run: build
-	./$(BUILD)/tools/vkmind info
-	./$(BUILD)/tools/vkmind run -m $(RUN_MODEL) -p "$(RUN_PROMPT)" -n 200 --temp 0.8 --seed 42
+	@bash tools/run-main.sh ./$(BUILD)/tools/vkmind "$(RUN_MODEL)" "$(RUN_QUESTION)" "$(RUN_PROMPT)"
 
 # The official openai npm client for the server tests, pinned by package-lock.json.
 NODE_TESTS := tests/server/node

@@ -7,6 +7,7 @@
 #include "runtime/vk/device.h"
 #include "runtime/vk/instance.h"
 #include "tools/commands.h"
+#include "tools/model_source.h"
 
 namespace vkmind::cli {
 
@@ -15,11 +16,12 @@ namespace {
 struct InfoOptions {
   std::string device;
   std::string model;
+  bool offline = false;
 };
 
 void run_info(const InfoOptions& opts) {
   if (!opts.model.empty()) {
-    print_model_report(opts.model);
+    print_model_report(resolve_model_source(opts.model, opts.offline));
     return;
   }
   vk::Instance instance(vk::InstanceOptions{});
@@ -39,7 +41,9 @@ void add_info_command(CLI::App& app) {
   auto opts = std::make_shared<InfoOptions>();
   auto* cmd = app.add_subcommand("info", "Show Vulkan devices and their features, or describe a model (-m)");
   cmd->add_option("--device,-d", opts->device, "Device index or name substring (default: $VKMIND_DEVICE, else the best GPU)");
-  cmd->add_option("--model,-m", opts->model, "A model file (.gguf) or Hugging Face folder to describe");
+  cmd->add_option("--model,-m", opts->model, "A model file (.gguf), Hugging Face folder or hf:ORG/REPO[:QUANT] to describe")
+      ->check(model_path_or_hub());
+  add_offline_flag(*cmd, opts->offline);
   cmd->callback([opts] { run_info(*opts); });
 }
 

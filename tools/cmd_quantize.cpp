@@ -25,6 +25,7 @@
 #include "tools/engine_flags.h"
 #include "tools/exit_code.h"
 #include "tools/interrupt.h"
+#include "tools/model_source.h"
 
 namespace vkmind::cli {
 
@@ -61,10 +62,12 @@ std::vector<uint8_t> encode_parallel(const std::vector<float>& values, TensorTyp
 struct QuantizeFlags {
   std::string input, output, type;
   bool quiet = false;
+  bool offline = false;
 };
 
-void run(const QuantizeFlags& f) {
+void run(QuantizeFlags& f) {
   InterruptGuard interrupts;
+  f.input = resolve_model_source(f.input, f.offline);
   const quant::Recipe& recipe = *quant::find_recipe(f.type);
   const auto in = open_tensor_source(f.input);
   std::vector<std::string> names;
@@ -133,7 +136,10 @@ void run(const QuantizeFlags& f) {
 void add_quantize_command(CLI::App& app) {
   auto f = std::make_shared<QuantizeFlags>();
   auto* cmd = app.add_subcommand("quantize", "Write a GGUF with its weight matrices in another type");
-  cmd->add_option("--model,-m", f->input, "Input GGUF, or a Hugging Face folder (config.json, safetensors, tokenizer.json)")->required()->check(CLI::ExistingPath);
+  cmd->add_option("--model,-m", f->input, "Input GGUF, a Hugging Face folder (config.json, safetensors, tokenizer.json), or hf:ORG/REPO[:QUANT]")
+      ->required()
+      ->check(model_path_or_hub());
+  add_offline_flag(*cmd, f->offline);
   cmd->add_option("--output,-o", f->output, "Output GGUF (written through a temporary file)")->required();
   std::vector<std::string> names;
   std::string described = "Recipe:";

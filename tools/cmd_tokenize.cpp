@@ -8,6 +8,7 @@
 #include "model/tokenizer/tokenizer.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
+#include "tools/model_source.h"
 
 namespace vkmind::cli {
 
@@ -20,6 +21,7 @@ struct TokenizeOptions {
   bool pieces = false;
   bool no_special = false;
   bool no_bos = false;
+  bool offline = false;
 };
 
 // Pieces may hold newlines, tabs or raw control bytes: escape them so each
@@ -51,7 +53,7 @@ void run_tokenize(TokenizeOptions& opts) {
   } else if (opts.prompt.empty() && stdin_is_piped()) {
     opts.prompt = read_text_source("-");
   }
-  auto tok = tok::load_tokenizer(opts.model);
+  auto tok = tok::load_tokenizer(resolve_model_source(opts.model, opts.offline));
   for (const auto& w : tok->warnings()) std::fprintf(stderr, "vkmind: warning: %s\n", w.c_str());
   const bool add_bos = tok->add_bos_by_default() && !opts.no_bos;
   auto ids = tok->encode(opts.prompt, add_bos, !opts.no_special);
@@ -72,9 +74,10 @@ void run_tokenize(TokenizeOptions& opts) {
 void add_tokenize_command(CLI::App& app) {
   auto opts = std::make_shared<TokenizeOptions>();
   auto* cmd = app.add_subcommand("tokenize", "Print the token ids of a text");
-  cmd->add_option("-m,--model", opts->model, "A .gguf file or a Hugging Face folder with tokenizer.json")
+  cmd->add_option("-m,--model", opts->model, "A .gguf file, a Hugging Face folder with tokenizer.json, or hf:ORG/REPO[:QUANT]")
       ->required()
-      ->check(CLI::ExistingPath);
+      ->check(model_path_or_hub());
+  add_offline_flag(*cmd, opts->offline);
   auto* prompt = cmd->add_option("-p,--prompt", opts->prompt, "The text to tokenize (none: -f or piped stdin)");
   cmd->add_option("-f,--file", opts->file, "Read the text from a file ('-': standard input)")->excludes(prompt);
   cmd->add_flag("--pieces", opts->pieces, "One token per line: id, vocabulary piece, decoded text");

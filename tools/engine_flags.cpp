@@ -14,6 +14,7 @@
 #include "model/tokenizer/chat_template.h"
 #include "runtime/vk/instance.h"
 #include "tools/exit_code.h"
+#include "tools/model_source.h"
 
 namespace vkmind::cli {
 
@@ -55,9 +56,10 @@ CLI::Validator integer_in(long long lo, long long hi) {
 }
 
 void add_model_flags(CLI::App& cmd, ModelFlags& f, bool short_device) {
-  cmd.add_option("--model,-m", f.model, "Model: a .gguf file or a Hugging Face folder")
+  cmd.add_option("--model,-m", f.model, "Model: a .gguf file, a Hugging Face folder, or hf:ORG/REPO[:QUANT] from the Hub")
       ->required()
-      ->check(CLI::ExistingPath);
+      ->check(model_path_or_hub());
+  add_offline_flag(cmd, f.offline);
   cmd.add_option(short_device ? "--device,-d" : "--device", f.engine.device, "Device index or name substring (default: $VKMIND_DEVICE, else the best GPU)");
   cmd.add_option("--ctx,-c", f.engine.context, "Context length in tokens (0: the model's, at most 4096)")
       ->check(integer_in(0, INT32_MAX));
@@ -127,6 +129,8 @@ std::unique_ptr<Engine> open_engine(ModelFlags& f) {
   } else {
     f.engine.chat_template = f.chat_template;
   }
+  // Once, here: every subcommand that opens an engine takes hf: names.
+  f.model = resolve_model_source(f.model, f.offline);
   return Engine::open(f.model, f.engine);
 }
 
@@ -199,6 +203,11 @@ bool stdin_is_piped() { return !::isatty(STDIN_FILENO); }
 std::string model_name(const std::string& path) {
   std::filesystem::path p(path);
   if (!p.has_filename()) p = p.parent_path();  // "folder/"
+  // A pulled Hugging Face folder is .../models--ORG--REPO/snapshots/COMMIT: it goes by REPO.
+  const std::string repo_folder = p.parent_path().parent_path().filename().string();
+  if (p.parent_path().filename() == "snapshots" && repo_folder.rfind("models--", 0) == 0) {
+    return repo_folder.substr(repo_folder.rfind("--") + 2);
+  }
   return p.filename().string();
 }
 

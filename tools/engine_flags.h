@@ -15,6 +15,7 @@ struct ModelFlags {
   std::string model;
   std::string kv_type = "f16";
   std::string chat_template;  // a name or a template file (run, chat)
+  bool offline = false;       // --offline: hf: models from the Hub cache only
   EngineOptions engine;
 };
 

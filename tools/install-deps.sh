@@ -8,6 +8,7 @@ packages=(
   libvulkan-dev mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
   glslc glslang-tools spirv-tools
   catch2 libcli11-dev nlohmann-json3-dev libpcre2-dev libedit-dev libcpp-httplib-dev curl
+  libcurl4-openssl-dev
 )
 
 missing=()
