@@ -23,6 +23,7 @@ std::vector<Value> iterate(const Value& v) {
       for (const auto& e : v.entries().entries) keys.emplace_back(e.first);
       return keys;
     }
+    case Value::Kind::Iterator: return v.consume();
     case Value::Kind::String: {
       std::vector<Value> chars;
       for (char32_t c : utf8_decode(v.as_string())) chars.emplace_back(utf8_encode(std::u32string(1, c)));
@@ -79,6 +80,7 @@ Value select_filter(const Value& value, const CallArgs& args, bool by_attribute,
   }
   const Value* test = args.get(next++, "");
   CallArgs test_args = shifted(args, next);
+  if (!value.truthy()) return Value::iterator({});
   for (const Value& item : iterate(value)) {
     const Value subject = by_attribute ? get_path(item, attribute) : item;
     bool ok;
@@ -90,11 +92,12 @@ Value select_filter(const Value& value, const CallArgs& args, bool by_attribute,
     }
     if (ok == keep_when) out.push_back(item);
   }
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out));
 }
 
 Value map_filter(const Value& value, const CallArgs& args) {
   std::vector<Value> out;
+  if (!value.truthy()) return Value::iterator({});
   if (const Value* attribute = args.keyword("attribute")) {
     const Value* fallback = args.keyword("default");
     for (const Value& item : iterate(value)) {
@@ -102,13 +105,13 @@ Value map_filter(const Value& value, const CallArgs& args) {
       if (v.is_undefined() && fallback) v = *fallback;
       out.push_back(v);
     }
-    return Value::list(std::move(out));
+    return Value::iterator(std::move(out));
   }
   const Value* filter = args.get(0, "");
   if (!filter || !filter->is_string()) throw TemplateError("map needs a filter name or attribute=");
   CallArgs rest = shifted(args, 1);
   for (const Value& item : iterate(value)) out.push_back(apply_filter(filter->as_string(), item, rest));
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out));
 }
 
 Value sort_filter(const Value& value, const CallArgs& args) {
@@ -149,7 +152,7 @@ Value unique_filter(const Value& value, const CallArgs& args) {
       out.push_back(item);
     }
   }
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out));
 }
 
 Value min_max_filter(const Value& value, const CallArgs& args, bool want_max) {
@@ -247,21 +250,6 @@ Value float_filter(const Value& value, const CallArgs& args) {
   return fallback ? *fallback : Value(0.0);
 }
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // jinja2's do_title: words begin after spaces, dashes and opening brackets.
 std::string jinja_title(const std::string& s) {
   std::string out;
@@ -293,13 +281,14 @@ Value apply_filter(const std::string& name, const Value& value, const CallArgs& 
     return value;
   }
   if (name == "length" || name == "count") return Value(static_cast<int64_t>(value.length()));
-  if (name == "string") return Value(string_of(value));
-  if (name == "safe") return Value(string_of(value));
-  if (name == "e" || name == "escape") return Value(html_escape(string_of(value)));
+  if (name == "string") return value.is_markup() ? value : Value(string_of(value));
+  if (name == "safe") return value.is_markup() ? value : Value::markup(string_of(value));
+  if (name == "e" || name == "escape") return value.is_markup() ? value : Value::markup(html_escape(string_of(value)));
   if (name == "trim") {
     const Value* chars = args.get(0, "chars");
     const std::string* set = chars && chars->is_string() ? &chars->as_string() : nullptr;
-    return Value(python_strip(string_of(value), set, true, true));
+    std::string trimmed = python_strip(string_of(value), set, true, true);
+    return value.is_markup() ? Value::markup(std::move(trimmed)) : Value(std::move(trimmed));
   }
   if (name == "upper") return Value(ascii_upper(string_of(value)));
   if (name == "lower") return Value(ascii_lower(string_of(value)));
@@ -332,10 +321,11 @@ Value apply_filter(const std::string& name, const Value& value, const CallArgs& 
     return Value(out);
   }
   if (name == "first") {
-    std::vector<Value> items = iterate(value);
+    std::vector<Value> items = value.kind() == Value::Kind::Iterator ? value.consume(1) : iterate(value);
     return items.empty() ? Value::undefined("No first item, sequence was empty.") : items.front();
   }
   if (name == "last") {
+    if (value.kind() == Value::Kind::Iterator) throw TemplateError("'generator' object is not reversible");
     std::vector<Value> items = iterate(value);
     return items.empty() ? Value::undefined("No last item, sequence was empty.") : items.back();
   }
@@ -344,14 +334,16 @@ Value apply_filter(const std::string& name, const Value& value, const CallArgs& 
     if (!value.is_dict()) throw TemplateError("Can only get item pairs from a mapping.");
     std::vector<Value> out;
     for (const auto& [k, v] : value.entries().entries) out.push_back(Value::tuple({Value(k), v}));
-    return Value::list(std::move(out));
+    return Value::iterator(std::move(out));
   }
   if (name == "list") return Value::list(iterate(value));
   if (name == "reverse") {
     if (value.is_string()) return get_slice(value, std::nullopt, std::nullopt, -1);
+    // reversed() of a list is an iterator; of a generator, jinja2 falls back to a list.
+    const bool reversible = value.is_sequence() || value.is_dict();
     std::vector<Value> items = iterate(value);
     std::reverse(items.begin(), items.end());
-    return Value::list(std::move(items));
+    return reversible ? Value::iterator(std::move(items)) : Value::list(std::move(items));
   }
   if (name == "int") return int_filter(value, args);
   if (name == "float") return float_filter(value, args);

@@ -27,7 +27,7 @@ Value repeat(const Value& seq, int64_t n) {
   if (seq.is_string()) {
     std::string out;
     for (int64_t i = 0; i < n; ++i) out += seq.as_string();
-    return Value(out);
+    return seq.is_markup() ? Value::markup(out) : Value(out);
   }
   std::vector<Value> out;
   for (int64_t i = 0; i < n; ++i) out.insert(out.end(), seq.items().begin(), seq.items().end());
@@ -115,8 +115,28 @@ bool py_contains(const Value& container, const Value& item) {
       }
       return false;
     case Value::Kind::Dict: return item.is_string() && container.entries().find(item.as_string()) != nullptr;
+    case Value::Kind::Iterator:
+      for (const Value& v : container.consume()) {
+        if (py_equal(v, item)) return true;
+      }
+      return false;
     default: throw TemplateError("argument of type '" + type_name(container) + "' is not iterable");
   }
+}
+
+std::string html_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
 }
 
 Value py_binary(const std::string& op, const Value& a, const Value& b) {
@@ -127,7 +147,13 @@ Value py_binary(const std::string& op, const Value& a, const Value& b) {
   const bool any_float = a.is_float() || b.is_float();
   if (op == "+") {
     if (numbers) return any_float ? Value(a.as_float() + b.as_float()) : Value(a.as_int() + b.as_int());
-    if (a.is_string() && b.is_string()) return Value(a.as_string() + b.as_string());
+    if (a.is_string() && b.is_string()) {
+      if (a.is_markup() || b.is_markup()) {
+        auto part = [](const Value& v) { return v.is_markup() ? v.as_string() : html_escape(v.as_string()); };
+        return Value::markup(part(a) + part(b));
+      }
+      return Value(a.as_string() + b.as_string());
+    }
     if (a.is_sequence() && a.kind() == b.kind()) {
       std::vector<Value> out = a.items();
       out.insert(out.end(), b.items().begin(), b.items().end());

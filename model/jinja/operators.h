@@ -18,5 +18,7 @@ bool py_compare(const std::string& op, const Value& a, const Value& b);
 bool py_contains(const Value& container, const Value& item);
 Value py_binary(const std::string& op, const Value& a, const Value& b);
 Value py_negate(const Value& v, bool minus);
+// markupsafe.escape() of a string.
+std::string html_escape(const std::string& s);
 
 }  // namespace vkmind::jinja

@@ -208,6 +208,9 @@ std::string python_repr(const Value& v) {
       return out + "}>";
     }
     case Value::Kind::Callable: return "<function " + v.callable_name() + ">";
+    case Value::Kind::Iterator:
+      // Python prints "<generator object ... at 0x...>": an address vkmind cannot reproduce.
+      throw TemplateError("unsupported: printing a generator (the result of map/select/...; add |list)");
   }
   return "";
 }

@@ -31,7 +31,7 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
   if (name == "true") return v.is_bool() && v.as_bool();
   if (name == "false") return v.is_bool() && !v.as_bool();
   if (name == "mapping") return v.kind() == K::Dict;
-  if (name == "iterable") return v.is_undefined() || v.is_string() || v.is_sequence() || v.is_dict();
+  if (name == "iterable") return v.kind() == K::Iterator || v.is_undefined() || v.is_string() || v.is_sequence() || v.is_dict();
   if (name == "sequence") return v.is_undefined() || v.is_string() || v.is_sequence() || v.is_dict();
   if (name == "callable") return v.is_callable();
   if (name == "equalto" || name == "eq" || name == "==") return py_equal(v, argument(args, name));

@@ -1,5 +1,7 @@
 #include "model/jinja/value.h"
 
+#include <algorithm>
+
 #include "model/jinja/error.h"
 #include "model/jinja/utf8_text.h"
 
@@ -90,6 +92,26 @@ Value Value::callable(std::string name, Function fn) {
   return v;
 }
 
+Value Value::iterator(std::vector<Value> items) {
+  Value v = list(std::move(items));
+  v.kind_ = Kind::Iterator;
+  v.cursor_ = std::make_shared<size_t>(0);
+  return v;
+}
+
+std::vector<Value> Value::consume(size_t n) const {
+  const size_t begin = *cursor_;
+  const size_t end = std::min(list_->size(), n == SIZE_MAX ? list_->size() : begin + n);
+  *cursor_ = end;
+  return std::vector<Value>(list_->begin() + static_cast<ptrdiff_t>(begin), list_->begin() + static_cast<ptrdiff_t>(end));
+}
+
+Value Value::markup(std::string s) {
+  Value v(std::move(s));
+  v.markup_ = true;
+  return v;
+}
+
 bool Value::truthy() const {
   switch (kind_) {
     case Kind::Undefined:
@@ -102,7 +124,8 @@ bool Value::truthy() const {
     case Kind::Tuple: return !list_->empty();
     case Kind::Dict: return !dict_->entries.empty();
     case Kind::Namespace:
-    case Kind::Callable: return true;
+    case Kind::Callable:
+    case Kind::Iterator: return true;
   }
   return false;
 }
@@ -131,6 +154,7 @@ std::string type_name(const Value& v) {
     case Value::Kind::Dict: return "dict";
     case Value::Kind::Namespace: return "Namespace";
     case Value::Kind::Callable: return "function";
+    case Value::Kind::Iterator: return "generator";
   }
   return "object";
 }

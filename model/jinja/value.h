@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <climits>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,7 +42,7 @@ using Function = std::function<Value(const CallArgs&)>;
 
 class Value {
  public:
-  enum class Kind { Undefined, None, Bool, Int, Float, String, List, Tuple, Dict, Namespace, Callable };
+  enum class Kind { Undefined, None, Bool, Int, Float, String, List, Tuple, Dict, Namespace, Callable, Iterator };
 
   Value() = default;  // undefined
   static Value undefined(std::string hint = {});
@@ -57,6 +58,15 @@ class Value {
   static Value dict(std::shared_ptr<Dict> d = nullptr);
   static Value make_namespace(std::shared_ptr<Dict> d = nullptr);
   static Value callable(std::string name, Function fn);
+  // What jinja2's map/select/selectattr/unique/items filters and reverse
+  // return: a one-shot generator (no len(), not JSON, consumed by use).
+  static Value iterator(std::vector<Value> items);
+  // markupsafe's Markup (from |safe and |escape): adding a plain string to
+  // it HTML-escapes that string, as jinja2 does even without autoescape.
+  static Value markup(std::string s);
+  bool is_markup() const { return kind_ == Kind::String && markup_; }
+  // Iterator: the items not consumed yet, which are now consumed (n: only so many).
+  std::vector<Value> consume(size_t n = SIZE_MAX) const;
 
   Kind kind() const { return kind_; }
   bool is_undefined() const { return kind_ == Kind::Undefined; }
@@ -98,6 +108,8 @@ class Value {
   std::shared_ptr<std::vector<Value>> list_;
   std::shared_ptr<Dict> dict_;
   std::shared_ptr<Function> fn_;
+  std::shared_ptr<size_t> cursor_;
+  bool markup_ = false;  // Iterator: shared by copies, as a Python generator is
 };
 
 // A Python type name for messages ("str", "int", "list", ...).
