@@ -357,7 +357,8 @@ Value apply_filter(const std::string& name, const Value& value, const CallArgs& 
     const std::string how = method && method->is_string() ? method->as_string() : "common";
     const double scale = std::pow(10.0, precision ? static_cast<double>(precision->as_int()) : 0.0);
     const double x = value.as_float() * scale;
-    const double r = how == "ceil" ? std::ceil(x) : how == "floor" ? std::floor(x) : std::round(x);
+    // Python's round() rounds halves to even, as nearbyint does by default.
+    const double r = how == "ceil" ? std::ceil(x) : how == "floor" ? std::floor(x) : std::nearbyint(x);
     return Value(r / scale);
   }
   if (name == "selectattr") return select_filter(value, args, true, true);

@@ -151,13 +151,13 @@ class Interpreter {
     // Weak: the scope holds the macro, a strong pointer back would leak both.
     std::weak_ptr<Scope> weak_scope = defined_in;
     return Value::callable(s.text, [this, macro, weak_scope](const CallArgs& args) -> Value {
-      ScopePtr defined_in = weak_scope.lock();
-      if (!defined_in) throw TemplateError("macro '" + macro->text + "' called after its scope ended");
+      ScopePtr outer = weak_scope.lock();
+      if (!outer) throw TemplateError("macro '" + macro->text + "' called after its scope ended");
       if (args.positional.size() > macro->params.size()) {
         throw TemplateError("macro '" + macro->text + "' takes not more than " + std::to_string(macro->params.size()) +
                             " argument(s)");
       }
-      auto scope = child_of(defined_in);
+      auto scope = child_of(outer);
       for (const auto& [key, value] : args.keywords) {
         bool known = false;
         for (const auto& p : macro->params) known = known || p.name == key;
