@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   vkmind::cli::add_batch_command(app);
   vkmind::cli::add_serve_command(app);
   vkmind::cli::add_quantize_command(app);
+  vkmind::cli::add_template_command(app);
   if (unknown_subcommand(app, argc, argv)) return vkmind::cli::kExitUsage;
   try {
     app.parse(argc, argv);

@@ -45,7 +45,8 @@ ordered_json cases_for(const std::string& tmpl, std::vector<std::string>& names)
     }
     vars["bos_token"] = "<s>";
     vars["eos_token"] = "</s>";
-    if (c.value("with_tools", false)) vars["tools"] = spec["tools"];
+    // The Hub passes tools=None when none are offered.
+    vars["tools"] = c.value("with_tools", false) ? spec["tools"] : ordered_json();
     names.push_back(c["name"].get<std::string>());
     out.push_back(vars);
   }
