@@ -98,7 +98,12 @@ std::string describe(const Value& obj) {
     case Value::Kind::Dict: return "'dict object'";
     case Value::Kind::List: return "'list object'";
     case Value::Kind::String: return "'str object'";
-    default: return "'" + type_name(obj) + " object'";
+    default: {
+      std::string text = "'";
+      text += type_name(obj);
+      text += " object'";
+      return text;
+    }
   }
 }
 

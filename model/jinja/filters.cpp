@@ -210,7 +210,10 @@ Value indent_filter(const Value& value, const CallArgs& args) {
     for (size_t i = 0; i < lines.size(); ++i) rv += (i ? "\n" + indention : "") + lines[i];
   } else {
     rv = lines.empty() ? "" : lines[0];
-    for (size_t i = 1; i < lines.size(); ++i) rv += "\n" + (lines[i].empty() ? "" : indention + lines[i]);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      rv += '\n';
+      if (!lines[i].empty()) rv += indention + lines[i];
+    }
   }
   if (first) rv = indention + rv;
   return Value(rv);
@@ -272,6 +275,18 @@ std::string jinja_title(const std::string& s) {
 std::string string_of(const Value& v) { return python_str(v); }
 
 }  // namespace
+
+bool is_known_filter(const std::string& name) {
+  static const char* const kNames[] = {"default", "d", "length", "count", "string", "safe", "e", "escape", "trim", "upper",
+                                       "lower", "title", "capitalize", "replace", "tojson", "join", "first", "last",
+                                       "items", "list", "reverse", "int", "float", "abs", "round", "selectattr",
+                                       "rejectattr", "select", "reject", "map", "unique", "sort", "dictsort", "min",
+                                       "max", "indent", "wordcount", "sum"};
+  for (const char* n : kNames) {
+    if (name == n) return true;
+  }
+  return false;
+}
 
 Value apply_filter(const std::string& name, const Value& value, const CallArgs& args) {
   if (name == "default" || name == "d") {

@@ -647,7 +647,8 @@ class Parser {
       e->name = expect_name();
       while (is_op(".")) {
         next();
-        e->name += "." + expect_name();
+        e->name += '.';
+        e->name += expect_name();
       }
       if (is_op("(")) e->args = parse_call_args();
       e->a = std::move(obj);
@@ -664,7 +665,8 @@ class Parser {
     e->name = expect_name();
     while (is_op(".")) {
       next();
-      e->name += "." + expect_name();
+      e->name += '.';
+      e->name += expect_name();
     }
     if (is_op("(")) {
       e->args = parse_call_args();

@@ -2,11 +2,14 @@
 
 #include "model/jinja/globals.h"
 #include "model/jinja/interpreter.h"
+#include "model/jinja/name_check.h"
 #include "model/jinja/parser.h"
 
 namespace vkmind::jinja {
 
-Template::Template(std::string_view source) : body_(std::make_shared<Body>(parse_template(source))) {}
+Template::Template(std::string_view source) : body_(std::make_shared<Body>(parse_template(source))) {
+  check_filter_and_test_names(*body_);
+}
 
 std::string Template::render(const Dict& variables) const {
   auto scope = std::make_shared<Scope>();

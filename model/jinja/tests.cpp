@@ -18,6 +18,17 @@ const Value& argument(const CallArgs& args, const std::string& test) {
 
 }  // namespace
 
+bool is_known_test(const std::string& name) {
+  static const char* const kNames[] = {"defined", "undefined", "none", "string", "number", "integer", "float", "boolean",
+                                       "true", "false", "mapping", "iterable", "sequence", "callable", "equalto", "eq",
+                                       "==", "ne", "!=", "lt", "lessthan", "<", "gt", "greaterthan", ">", "le", "<=",
+                                       "ge", ">=", "in", "sameas", "odd", "even", "divisibleby", "lower", "upper"};
+  for (const char* n : kNames) {
+    if (name == n) return true;
+  }
+  return false;
+}
+
 bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
   using K = Value::Kind;
   if (name == "defined") return !v.is_undefined();

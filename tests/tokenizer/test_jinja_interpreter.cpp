@@ -137,6 +137,13 @@ TEST_CASE("jinja errors name the construct and the line", "[jinja]") {
   CHECK(error_of("{{ 'a' + 1 }}") == "template line 1: can only concatenate str (not \"int\") to str");
   CHECK(error_of("{% set l = [] %}\n{% set _ = l.append(1) %}").find("template line 2: access to attribute 'append'") == 0);
   CHECK(error_of("{{ x is nosuchtest }}") == "template line 1: no test named 'nosuchtest'");
+  // As jinja2: an unknown filter or test refuses the whole template unless it
+  // sits in an if statement or a conditional expression (then only when reached).
+  CHECK(error_of("{% for i in [] %}\n{{ 1|nosuch }}{% endfor %}") == "template line 2: no filter named 'nosuch'");
+  CHECK(error_of("{% if false %}{% filter nosuch %}x{% endfilter %}{% endif %}") == "template line 1: no filter named 'nosuch'");
+  CHECK(render("{% if false %}{% set x = 2|nosuch %}{{ 1 is nosuchtest }}{% endif %}ok") == "ok");
+  CHECK(render("{% set x = 1 if true else 2|nosuch %}ok{{ x }}") == "ok1");
+  CHECK(error_of("{% if false %}x{% else %}{{ 1|nosuch }}{% endif %}") == "template line 1: no filter named 'nosuch'");
   CHECK(error_of("{{ (1,2) ] }}") == "template line 1: expected '}}', found ']'");
   CHECK(error_of("\n{{ 'open").find("template line 2: unterminated string literal") == 0);
 }
