@@ -58,7 +58,7 @@ Value get_path(const Value& item, const Value& attribute) {
 
 // The sort key for case-insensitive comparisons.
 Value fold_case(const Value& v, bool case_sensitive) {
-  if (!case_sensitive && v.is_string()) return Value(ascii_lower(v.as_string()));
+  if (!case_sensitive && v.is_string()) return Value(unicode_lower(v.as_string()));
   return v;
 }
 
@@ -257,16 +257,14 @@ Value float_filter(const Value& value, const CallArgs& args) {
 std::string jinja_title(const std::string& s) {
   std::string out;
   bool at_start = true;
-  for (char c : s) {
-    const bool boundary = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || is_python_space(static_cast<unsigned char>(c));
+  for (char32_t c : utf8_decode(s)) {
+    const bool boundary = c == '-' || c == '(' || c == '{' || c == '[' || c == '<' || is_python_space(c);
     if (boundary) {
-      out += c;
+      utf8_append(out, c);
       at_start = true;
-    } else if (at_start) {
-      out += ascii_upper(std::string(1, c));
-      at_start = false;
     } else {
-      out += ascii_lower(std::string(1, c));
+      utf8_append(out, at_start ? unicode_upper(c) : unicode_lower(c));
+      at_start = false;
     }
   }
   return out;
@@ -305,14 +303,10 @@ Value apply_filter(const std::string& name, const Value& value, const CallArgs& 
     std::string trimmed = python_strip(string_of(value), set, true, true);
     return value.is_markup() ? Value::markup(std::move(trimmed)) : Value(std::move(trimmed));
   }
-  if (name == "upper") return Value(ascii_upper(string_of(value)));
-  if (name == "lower") return Value(ascii_lower(string_of(value)));
+  if (name == "upper") return Value(unicode_upper(string_of(value)));
+  if (name == "lower") return Value(unicode_lower(string_of(value)));
   if (name == "title") return Value(jinja_title(string_of(value)));
-  if (name == "capitalize") {
-    std::string s = ascii_lower(string_of(value));
-    if (!s.empty()) s[0] = ascii_upper(s.substr(0, 1))[0];
-    return Value(s);
-  }
+  if (name == "capitalize") return Value(python_capitalize(string_of(value)));
   if (name == "replace") {
     const Value* from = args.get(0, "old");
     const Value* to = args.get(1, "new");

@@ -70,16 +70,16 @@ std::string replace_all(const std::string& s, const std::string& from, const std
 
 // Python's str.title(): a letter after a non-letter starts a word.
 std::string python_title(const std::string& s) {
-  std::string out = s;
+  std::string out;
   bool prev_letter = false;
-  for (char& c : out) {
-    const bool lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z';
-    if (lower && !prev_letter) c = static_cast<char>(c - 'a' + 'A');
-    if (upper && prev_letter) c = static_cast<char>(c - 'A' + 'a');
-    prev_letter = lower || upper || (static_cast<unsigned char>(c) >= 0x80);
+  for (char32_t c : utf8_decode(s)) {
+    const bool letter = unicode_is_letter(c);
+    utf8_append(out, letter ? (prev_letter ? unicode_lower(c) : unicode_upper(c)) : c);
+    prev_letter = letter;
   }
   return out;
 }
+
 
 // Python's str.format() with {} / {0} / {name} fields and no format specs.
 std::string python_format(const std::string& fmt, const CallArgs& args) {
@@ -128,6 +128,17 @@ int64_t int_arg(const CallArgs& args, size_t i, const char* name, int64_t fallba
 }
 
 }  // namespace
+
+// Python's str.capitalize(): the first character upper, the rest lower.
+std::string python_capitalize(const std::string& s) {
+  std::string out;
+  bool first = true;
+  for (char32_t c : utf8_decode(s)) {
+    utf8_append(out, first ? unicode_upper(c) : unicode_lower(c));
+    first = false;
+  }
+  return out;
+}
 
 std::vector<Value> python_split(const std::string& s, const std::string* sep, int64_t maxsplit, bool from_right) {
   std::vector<Value> parts;
@@ -221,16 +232,10 @@ std::optional<Value> string_method(const std::string& self, const std::string& n
       return Value::list(python_split(s, sep_text, int_arg(a, 1, "maxsplit", -1), from_right));
     });
   }
-  if (name == "upper") return bind([](const std::string& s, const CallArgs&) { return Value(ascii_upper(s)); });
-  if (name == "lower") return bind([](const std::string& s, const CallArgs&) { return Value(ascii_lower(s)); });
+  if (name == "upper") return bind([](const std::string& s, const CallArgs&) { return Value(unicode_upper(s)); });
+  if (name == "lower") return bind([](const std::string& s, const CallArgs&) { return Value(unicode_lower(s)); });
   if (name == "title") return bind([](const std::string& s, const CallArgs&) { return Value(python_title(s)); });
-  if (name == "capitalize") {
-    return bind([](const std::string& s, const CallArgs&) {
-      std::string out = ascii_lower(s);
-      if (!out.empty()) out[0] = ascii_upper(out.substr(0, 1))[0];
-      return Value(out);
-    });
-  }
+  if (name == "capitalize") return bind([](const std::string& s, const CallArgs&) { return Value(python_capitalize(s)); });
   if (name == "replace") {
     return bind([](const std::string& s, const CallArgs& a) {
       return Value(replace_all(s, string_arg(a, 0, "old", "replace"), string_arg(a, 1, "new", "replace"),

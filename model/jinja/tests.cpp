@@ -70,8 +70,8 @@ bool apply_test(const std::string& name, const Value& v, const CallArgs& args) {
   }
   if (name == "lower" || name == "upper") {
     if (!v.is_string()) return false;
-    return name == "lower" ? ascii_lower(v.as_string()) == v.as_string() && ascii_upper(v.as_string()) != v.as_string()
-                           : ascii_upper(v.as_string()) == v.as_string() && ascii_lower(v.as_string()) != v.as_string();
+    return name == "lower" ? unicode_lower(v.as_string()) == v.as_string() && unicode_upper(v.as_string()) != v.as_string()
+                           : unicode_upper(v.as_string()) == v.as_string() && unicode_lower(v.as_string()) != v.as_string();
   }
   throw TemplateError("no test named '" + name + "'");
 }

@@ -1,5 +1,8 @@
 #include "model/jinja/utf8_text.h"
 
+#include <locale.h>
+#include <wctype.h>
+
 namespace vkmind::jinja {
 
 size_t utf8_length(std::string_view s) {
@@ -65,6 +68,52 @@ std::string python_strip(std::string_view s, const std::string* chars, bool left
     while (e > b && strip_it(text[e - 1])) --e;
   }
   return utf8_encode(std::u32string_view(text).substr(b, e - b));
+}
+
+namespace {
+
+// The C.UTF-8 locale, opened once and never changed (thread-safe static).
+locale_t utf8_locale() {
+  static const locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  return loc;
+}
+
+}  // namespace
+
+char32_t unicode_upper(char32_t c) {
+  if (c < 0x80) return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+  const locale_t loc = utf8_locale();
+  return loc ? static_cast<char32_t>(towupper_l(static_cast<wint_t>(c), loc)) : c;
+}
+
+char32_t unicode_lower(char32_t c) {
+  if (c < 0x80) return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+  const locale_t loc = utf8_locale();
+  return loc ? static_cast<char32_t>(towlower_l(static_cast<wint_t>(c), loc)) : c;
+}
+
+bool unicode_is_letter(char32_t c) {
+  if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  const locale_t loc = utf8_locale();
+  return loc ? iswalpha_l(static_cast<wint_t>(c), loc) != 0 : true;
+}
+
+std::string unicode_upper(std::string_view s) {
+  std::string out;
+  for (char32_t c : utf8_decode(s)) {
+    if (c == U'\u00DF') {
+      out += "SS";  // Python: 'ß'.upper() == 'SS'
+    } else {
+      utf8_append(out, unicode_upper(c));
+    }
+  }
+  return out;
+}
+
+std::string unicode_lower(std::string_view s) {
+  std::string out;
+  for (char32_t c : utf8_decode(s)) utf8_append(out, unicode_lower(c));
+  return out;
 }
 
 std::string ascii_upper(std::string_view s) {

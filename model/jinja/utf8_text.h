@@ -18,5 +18,12 @@ bool is_python_space(char32_t c);
 std::string python_strip(std::string_view s, const std::string* chars, bool left, bool right);
 std::string ascii_upper(std::string_view s);
 std::string ascii_lower(std::string_view s);
+// Python's str.upper()/lower() for every script glibc's C.UTF-8 locale knows
+// (one code point to one, plus ß -> SS); ASCII only if that locale is missing.
+std::string unicode_upper(std::string_view s);
+std::string unicode_lower(std::string_view s);
+char32_t unicode_upper(char32_t c);
+char32_t unicode_lower(char32_t c);
+bool unicode_is_letter(char32_t c);
 
 }  // namespace vkmind::jinja

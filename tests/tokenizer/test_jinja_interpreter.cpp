@@ -56,6 +56,11 @@ TEST_CASE("jinja string methods", "[jinja]") {
         "Hello World HI <1|2> 1");
 }
 
+TEST_CASE("jinja case mapping covers non-ASCII letters as Python does", "[jinja]") {
+  CHECK(render("{{ 'éa'|upper }} {{ 'straße'.upper() }} {{ 'ÉCOLE'|lower }} {{ 'élan vital'.title() }} {{ 'ñu-été'|title }} {{ 'éT'|capitalize }}") ==
+        "ÉA STRASSE école Élan Vital Ñu-Été Ét");
+}
+
 TEST_CASE("jinja filters", "[jinja]") {
   CHECK(render("{{ '  a '|trim }}|{{ [1,2]|length }}|{{ 'héllo'|length }}|{{ [1,2]|join(', ') }}|{{ 'aB'|upper }}{{ 'aB'|lower }}") ==
         "a|2|5|1, 2|ABab");
