@@ -19,6 +19,46 @@ namespace {
 
 enum class Flow { Normal, Break, Continue };
 
+// Nested macro calls allowed before a template is deemed to recurse forever.
+constexpr int kMaxMacroDepth = 500;
+
+bool expr_reads_name(const Expr* e, const std::string& name) {
+  if (!e) return false;
+  if (e->kind == Expr::Kind::Name && e->name == name) return true;
+  for (const Expr* child : {e->a.get(), e->b.get(), e->c.get(), e->d.get()}) {
+    if (expr_reads_name(child, name)) return true;
+  }
+  for (const auto& item : e->items) {
+    if (expr_reads_name(item.get(), name)) return true;
+  }
+  for (const auto& a : e->args.positional) {
+    if (expr_reads_name(a.get(), name)) return true;
+  }
+  for (const auto& [k, a] : e->args.keywords) {
+    if (expr_reads_name(a.get(), name)) return true;
+  }
+  return false;
+}
+
+// Whether a macro body reads `name` (nested macros included, as jinja2 counts them).
+bool body_reads_name(const Body& body, const std::string& name) {
+  for (const auto& s : body) {
+    for (const Expr* e : {s->expr.get(), s->target.get(), s->filter.get()}) {
+      if (expr_reads_name(e, name)) return true;
+    }
+    for (const auto& c : s->conditions) {
+      if (expr_reads_name(c.get(), name)) return true;
+    }
+    for (const auto& p : s->params) {
+      if (expr_reads_name(p.default_value.get(), name)) return true;
+    }
+    for (const auto& b : s->bodies) {
+      if (body_reads_name(b, name)) return true;
+    }
+  }
+  return false;
+}
+
 using ScopePtr = std::shared_ptr<Scope>;
 
 ScopePtr child_of(ScopePtr parent) {
@@ -150,19 +190,37 @@ class Interpreter {
     const Stmt* macro = &s;
     // Weak: the scope holds the macro, a strong pointer back would leak both.
     std::weak_ptr<Scope> weak_scope = defined_in;
-    return Value::callable(s.text, [this, macro, weak_scope](const CallArgs& args) -> Value {
+    // As jinja2: extra arguments are accepted only by a macro whose body
+    // reads `varargs` (positional) or `kwargs` (keywords).
+    const bool takes_varargs = body_reads_name(s.bodies[0], "varargs");
+    const bool takes_kwargs = body_reads_name(s.bodies[0], "kwargs");
+    return Value::callable(s.text, [this, macro, weak_scope, takes_varargs, takes_kwargs](const CallArgs& args) -> Value {
       ScopePtr outer = weak_scope.lock();
       if (!outer) throw TemplateError("macro '" + macro->text + "' called after its scope ended");
-      if (args.positional.size() > macro->params.size()) {
+      if (args.positional.size() > macro->params.size() && !takes_varargs) {
         throw TemplateError("macro '" + macro->text + "' takes not more than " + std::to_string(macro->params.size()) +
                             " argument(s)");
       }
+      // Python's own recursion limit stops runaway recursion in jinja2.
+      if (macro_depth_ >= kMaxMacroDepth) throw TemplateError("macro '" + macro->text + "' recursed too deeply");
+      struct DepthGuard {
+        int& depth;
+        explicit DepthGuard(int& d) : depth(d) { ++depth; }
+        ~DepthGuard() { --depth; }
+      } guard(macro_depth_);
       auto scope = child_of(outer);
+      auto extra_keywords = std::make_shared<Dict>();
       for (const auto& [key, value] : args.keywords) {
         bool known = false;
         for (const auto& p : macro->params) known = known || p.name == key;
-        if (!known) throw TemplateError("macro '" + macro->text + "' takes no keyword argument '" + key + "'");
+        if (known) continue;
+        if (!takes_kwargs) throw TemplateError("macro '" + macro->text + "' takes no keyword argument '" + key + "'");
+        extra_keywords->set(key, value);
       }
+      std::vector<Value> extra_positional;
+      for (size_t i = macro->params.size(); i < args.positional.size(); ++i) extra_positional.push_back(args.positional[i]);
+      if (takes_varargs) scope->vars["varargs"] = Value::tuple(std::move(extra_positional));
+      if (takes_kwargs) scope->vars["kwargs"] = Value::dict(extra_keywords);
       for (size_t i = 0; i < macro->params.size(); ++i) {
         const MacroParam& p = macro->params[i];
         if (i < args.positional.size()) {
@@ -273,6 +331,8 @@ class Interpreter {
     }
     throw TemplateError("internal error: unknown expression");
   }
+
+  int macro_depth_ = 0;
 
   Value call(const Expr& e, const ScopePtr& scope) {
     const Value callee = eval(*e.a, scope);

@@ -119,6 +119,10 @@ TEST_CASE("jinja macros, block set and filter blocks", "[jinja]") {
   CHECK(render("{% macro m(a, b='B') %}[{{ a }}{{ b }}]{% endmacro %}{{ m(1) }}{{ m(1, 2) }}{{ m(b=3, a=4) }}") == "[1B][12][43]");
   CHECK(render("{% macro m(a) %}{{ a is defined }}{{ top }}{% endmacro %}{% set top = 't' %}{{ m() }}") == "Falset");
   CHECK(render("{% set x %}  in {{ 1 }}  {% endset %}[{{ x }}]") == "[  in 1  ]");
+  CHECK(render("{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, 3, x=4) }}|{{ m(1) }}") ==
+        "1(2, 3){'x': 4}|1(){}");
+  CHECK(error_of("{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}") == "template line 1: macro 'm' takes not more than 1 argument(s)");
+  CHECK(error_of("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}").find("recursed too deeply") != std::string::npos);
   CHECK(render("{% filter upper %}abc{% endfilter %}") == "ABC");
   CHECK(render("{% generation %}gen{% endgeneration %}") == "gen");
   CHECK(render("{{ strftime_now('%Y-%m-%d %A') }} {{ range(3)|list }} {{ dict(a=1) }}") == "2024-07-26 Friday [0, 1, 2] {'a': 1}");
