@@ -23,6 +23,7 @@ void add_serve_command(CLI::App& app);       // cmd_serve.cpp
 void add_quantize_command(CLI::App& app);    // cmd_quantize.cpp
 void add_pull_command(CLI::App& app);        // cmd_pull.cpp
 void add_list_command(CLI::App& app);        // cmd_list.cpp
+void add_template_command(CLI::App& app);    // cmd_template.cpp
 
 // `vkmind info -m MODEL`: architecture, dimensions, tensors, tokenizer (model_report.cpp).
 void print_model_report(const std::string& model_path);

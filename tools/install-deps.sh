@@ -9,6 +9,7 @@ packages=(
   glslc glslang-tools spirv-tools
   catch2 libcli11-dev nlohmann-json3-dev libpcre2-dev libedit-dev libcpp-httplib-dev curl
   libcurl4-openssl-dev
+  python3-jinja2  # the chat-template tests compare with jinja2, run by /usr/bin/python3
 )
 
 missing=()

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   vkmind::cli::add_quantize_command(app);
   vkmind::cli::add_pull_command(app);
   vkmind::cli::add_list_command(app);
+  vkmind::cli::add_template_command(app);
   if (unknown_subcommand(app, argc, argv)) return vkmind::cli::kExitUsage;
   try {
     app.parse(argc, argv);

@@ -13,7 +13,7 @@
 
 #include "model/gguf.h"
 #include "model/model_desc.h"
-#include "model/tokenizer/chat_template.h"
+#include "model/tokenizer/chat_formatter.h"
 #include "model/tokenizer/tokenizer.h"
 #include "tools/commands.h"
 
@@ -58,12 +58,14 @@ void print_tokenizer(std::unique_ptr<tok::Tokenizer> (*load)(const void*), const
   special("eos: ", t->eos_id());
   for (const auto& w : t->warnings()) std::cout << "  warning: " << w << "\n";
   const std::string& jinja = t->chat_template();
+  std::string warning;
+  const tok::ChatFormatter formatter = tok::ChatFormatter::for_tokenizer(*t, warning);
   if (jinja.empty()) {
-    std::cout << "chat template:  absent (ChatML is used unless --chat-template says otherwise)\n";
+    std::cout << "chat template:  absent; the " << formatter.description()
+              << " is used unless --chat-template says otherwise\n";
   } else {
-    const auto detected = tok::detect_chat_template(jinja);
-    std::cout << "chat template:  " << detected.tmpl.name() << (detected.warning.empty() ? "" : " (not recognised)")
-              << "; first line: " << first_line(jinja) << "\n";
+    std::cout << "chat template:  " << formatter.description() << "; first line: " << first_line(jinja) << "\n";
+    if (!warning.empty()) std::cout << "  warning: " << warning << "\n";
   }
 }
 

@@ -166,6 +166,8 @@ class Engine {
   // has fewer blocks (--kv-blocks). Prompt + generated tokens stop there.
   virtual uint32_t token_capacity() const = 0;
   virtual bool default_add_bos() const = 0;
+  // "jinja" when the model's own (or a --chat-template FILE) Jinja template
+  // renders chats, else the built-in family (chatml, qwen3, minimind, llama2, llama3).
   virtual std::string chat_template_name() const = 0;
   virtual double load_ms() const = 0;  // opening: parse, upload, pipelines, decode graph
   virtual uint32_t vocab_size() const = 0;

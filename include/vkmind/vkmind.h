@@ -105,7 +105,7 @@ VKMIND_API void vkmind_model_free(vkmind_model* model);
 typedef struct vkmind_model_info {
   size_t size; /* sizeof(vkmind_model_info) */
   char architecture[64];
-  char chat_template[64]; /* the template family chat calls render */
+  char chat_template[64]; /* "jinja" (the model's own template renders chats) or the built-in family */
   uint32_t vocab_size;
   uint32_t context;        /* tokens per sequence */
   uint64_t parameter_count;

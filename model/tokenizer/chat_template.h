@@ -1,6 +1,9 @@
-// Chat templates without a Jinja engine: the template text shipped with a
-// model is only used to recognise its family, and each family is rendered by
-// hand-written code that reproduces the reference template's output.
+// The built-in chat renderers: hand-written code for a few families
+// (ChatML, Qwen3/MiniMind thinking, Llama 2, Llama 3) that reproduces their
+// reference templates. They are the fallback for model files that carry no
+// chat template and what --chat-template NAME picks; a model's own template
+// runs through the Jinja interpreter instead (chat_formatter.h). The family
+// is recognised from the Jinja text by sniffing, without evaluating it.
 //
 // The rendered text contains special tokens as text (<|im_start|>, <s>,
 // <|begin_of_text|>): encode it with parse_special = true and add_bos = false.

@@ -12,7 +12,8 @@
 #include <cstdio>
 
 #include "model/model_desc.h"
-#include "model/tokenizer/chat_template.h"
+#include "model/jinja/error.h"
+#include "model/tokenizer/chat_formatter.h"
 #include "model/tokenizer/tokenizer.h"
 #include "runtime/engine/model_runner.h"
 #include "runtime/engine/request_loop.h"
@@ -88,8 +89,13 @@ class EngineImpl final : public Engine {
   std::vector<int32_t> chat_tokens(const std::vector<ChatMessage>& messages) const override {
     std::vector<tok::ChatMessage> turns;
     for (const auto& m : messages) turns.push_back({m.role, m.content});
-    std::string text = tok::render_chat(chat_template_, turns, tok::ChatOptions{});
-    // The rendered text carries BOS itself where the family wants one.
+    std::string text;
+    try {
+      text = chat_formatter_.render(turns, tok::ChatOptions{});
+    } catch (const jinja::TemplateError& e) {
+      throw Error(std::string("chat template: ") + e.what());
+    }
+    // The rendered text carries BOS itself where the template wants one.
     return tokenizer_->encode(text, false, true);
   }
 
@@ -152,7 +158,7 @@ class EngineImpl final : public Engine {
   uint32_t context_length() const override { return runner_->context(); }
   uint32_t token_capacity() const override { return runner_->token_capacity(); }
   bool default_add_bos() const override { return tokenizer_->add_bos_by_default(); }
-  std::string chat_template_name() const override { return chat_template_.name(); }
+  std::string chat_template_name() const override { return chat_formatter_.name(); }
   double load_ms() const override { return load_ms_; }
 
   double time_prefill(uint32_t tokens, uint32_t depth) override { return time_forward(tokens, depth, tokens); }
@@ -235,20 +241,20 @@ class EngineImpl final : public Engine {
 
   void choose_chat_template(const std::string& wanted) {
     if (wanted.empty()) {
-      auto detected = tok::detect_chat_template(tokenizer_->chat_template());
-      chat_template_ = detected.tmpl;
-      template_warning_ = detected.warning;
+      chat_formatter_ = tok::ChatFormatter::for_tokenizer(*tokenizer_, template_warning_);
       return;
     }
     if (auto named = tok::chat_template_by_name(wanted)) {
-      chat_template_ = *named;
-    } else {
-      auto detected = tok::detect_chat_template(wanted);
-      if (!detected.warning.empty()) {
-        throw Error("chat template: not one of " + tok::chat_template_names() +
-                    ", and not a template of one of those families: " + detected.warning);
-      }
-      chat_template_ = detected.tmpl;
+      chat_formatter_ = tok::ChatFormatter::from_family(*named);
+      return;
+    }
+    // The text of a template file (--chat-template FILE) runs through the interpreter.
+    try {
+      chat_formatter_ = tok::ChatFormatter::from_jinja(wanted, tok::ChatFormatter::token_text(*tokenizer_, true),
+                                                       tok::ChatFormatter::token_text(*tokenizer_, false),
+                                                       "Jinja template given with --chat-template");
+    } catch (const jinja::TemplateError& e) {
+      throw Error(std::string("chat template: ") + e.what());
     }
   }
 
@@ -353,7 +359,7 @@ class EngineImpl final : public Engine {
 
   std::unique_ptr<Model> model_;
   std::unique_ptr<tok::Tokenizer> tokenizer_;
-  tok::ChatTemplate chat_template_;
+  tok::ChatFormatter chat_formatter_;
   std::string template_warning_;
   std::unique_ptr<vk::Context> ctx_;
   std::unique_ptr<ModelRunner> runner_;
