@@ -35,6 +35,13 @@ bool is_lfs_name(const std::string& name) {
 // The Hub's ETag of a small file is its git blob id; any stable hex stands in.
 std::string small_file_etag(const std::string& bytes) { return sha256_hex("blob " + bytes).substr(0, 40); }
 
+// The Hub's answer for a repository it does not have (or will not show).
+void repo_not_found(httplib::Response& res) {
+  res.status = 404;
+  res.set_header("X-Error-Code", "RepoNotFound");
+  res.set_content(R"({"error":"Repository not found"})", "application/json");
+}
+
 }  // namespace
 
 HubStandIn::HubStandIn() {
@@ -49,12 +56,7 @@ HubStandIn::HubStandIn() {
     if (refuse(req, res, repo)) return;
     std::lock_guard lock(mutex_);
     auto it = repos_.find(repo);
-    if (it == repos_.end()) {
-      res.status = 404;
-      res.set_header("X-Error-Code", "RepoNotFound");
-      res.set_content(R"({"error":"Repository not found"})", "application/json");
-      return;
-    }
+    if (it == repos_.end()) return repo_not_found(res);
     nlohmann::json listing = {{"id", repo}, {"sha", it->second.commit}, {"siblings", nlohmann::json::array()}};
     for (const auto& [name, file] : it->second.files) listing["siblings"].push_back({{"rfilename", name}});
     res.set_content(listing.dump(), "application/json");
@@ -66,11 +68,7 @@ HubStandIn::HubStandIn() {
     if (refuse(req, res, repo)) return;
     std::lock_guard lock(mutex_);
     auto it = repos_.find(repo);
-    if (it == repos_.end()) {
-      res.status = 404;
-      res.set_header("X-Error-Code", "RepoNotFound");
-      return;
-    }
+    if (it == repos_.end()) return repo_not_found(res);
     if (revision != "main" && revision != it->second.commit) {
       res.status = 404;
       res.set_header("X-Error-Code", "RevisionNotFound");

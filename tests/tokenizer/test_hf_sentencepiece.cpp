@@ -68,6 +68,12 @@ std::string llama2_style_tokenizer_json(const vkmind::gguf::File& f) {
   return root.dump();
 }
 
+// tokenizer.json and tokenizer_config.json of a Llama-2 style HF folder made from `vocab`.
+void write_llama2_style_folder(const vkmind::test::ScratchDir& dir, const vkmind::gguf::File& vocab) {
+  dir.write("tokenizer.json", llama2_style_tokenizer_json(vocab));
+  dir.write("tokenizer_config.json", R"({"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true})");
+}
+
 // llama.cpp's 46 llama-spm vectors through `tok`; returns how many pass.
 int check_llama_spm_vectors(const vkmind::tok::Tokenizer& tok, const std::string& base) {
   const auto vectors = vkmind::test::read_tokenizer_vectors(vkmind::test::shared_file(base + ".inp"),
@@ -91,8 +97,7 @@ TEST_CASE("Llama-2 style tokenizer.json passes the llama-spm vectors", "[tokeniz
   if (vocab.empty()) return;
   auto f = vkmind::gguf::File::open(vocab);
   vkmind::test::ScratchDir dir;
-  dir.write("tokenizer.json", llama2_style_tokenizer_json(*f));
-  dir.write("tokenizer_config.json", R"({"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true})");
+  write_llama2_style_folder(dir, *f);
   auto tok = vkmind::tok::load_tokenizer_from_hf_folder(dir.dir.string());
   CHECK(tok->kind_name() == "SentencePiece BPE");
   CHECK(tok->warnings().empty());
@@ -110,8 +115,7 @@ TEST_CASE("Llama-2 style tokenizer.json written as GGUF (tokenizer.ggml.model ll
   if (vocab.empty()) return;
   auto f = vkmind::gguf::File::open(vocab);
   vkmind::test::ScratchDir dir;
-  dir.write("tokenizer.json", llama2_style_tokenizer_json(*f));
-  dir.write("tokenizer_config.json", R"({"bos_token": "<s>", "eos_token": "</s>", "add_bos_token": true})");
+  write_llama2_style_folder(dir, *f);
   const auto n_vocab = static_cast<uint32_t>(f->get_string_array("tokenizer.ggml.tokens").size());
   std::map<std::string, vkmind::gguf::Value> metadata;
   vkmind::add_hf_tokenizer_metadata(dir.dir.string(), vkmind::ModelDesc{}, n_vocab, metadata);
