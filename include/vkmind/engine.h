@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/engine/decode_profile.h"
 #include "runtime/kv_cache/block_manager.h"
 #include "runtime/sampler/sampler.h"
 
@@ -182,6 +183,9 @@ class Engine {
   // llama-bench's tests: seconds to process `tokens` synthetic ids in one
   // prefill (pp) or one at a time (tg), after `depth` tokens (not timed) in
   // an emptied cache. Throws vkmind::Error when depth + tokens does not fit.
+  // What bounds a decode step: its dispatches and barriers, and the weight
+  // bytes one token reads (what `bench` turns into an effective bandwidth).
+  virtual DecodeProfile decode_profile() = 0;
   virtual double time_prefill(uint32_t tokens, uint32_t depth) = 0;
   virtual double time_decode(uint32_t tokens, uint32_t depth) = 0;
   // Messages of the Khronos validation layer so far (EngineOptions::validation), cleared.

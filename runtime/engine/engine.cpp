@@ -163,6 +163,10 @@ class EngineImpl final : public Engine {
 
   double time_prefill(uint32_t tokens, uint32_t depth) override { return time_forward(tokens, depth, tokens); }
   double time_decode(uint32_t tokens, uint32_t depth) override { return time_forward(tokens, depth, 1); }
+  DecodeProfile decode_profile() override {
+    std::lock_guard lock(runner_mutex_);
+    return runner_->decode_profile();
+  }
   uint32_t vocab_size() const override { return runner_->vocab_size(); }
   std::string description() const override {
     return model_->desc().architecture + " " + std::to_string(model_->desc().n_layers) + " layers, " +

@@ -28,6 +28,7 @@
 #include "runtime/ops/embedding.h"
 #include "runtime/ops/kv_append.h"
 #include "runtime/ops/matmul.h"
+#include "runtime/ops/weight_view.h"
 #include "runtime/ops/moe.h"
 #include "runtime/ops/norm.h"
 #include "runtime/ops/rope.h"
@@ -41,6 +42,14 @@ namespace {
 
 // Rows of logits a perplexity step returns at most (bounds the read-back buffer).
 constexpr uint32_t kMaxLogitRows = 64;
+
+// Bytes of a matrix (all its pieces) as stored on the device.
+uint64_t matrix_bytes(const DeviceMatrix& m) {
+  if (m.pieces.empty()) return ops::weight_row_bytes(m.type, m.cols) * m.rows;
+  uint64_t bytes = 0;
+  for (const DeviceMatrix& piece : m.pieces) bytes += matrix_bytes(piece);
+  return bytes;
+}
 
 ops::WeightView view(const DeviceMatrix& m) {
   if (!m.pieces.empty()) throw Error("a weight fused from tensors of different types has no single view");
@@ -464,6 +473,31 @@ uint32_t ModelRunner::token_capacity() const {
 double ModelRunner::take_setup_ms() { return std::exchange(impl_->setup_ms, 0.0); }
 uint32_t ModelRunner::vocab_size() const { return impl_->d.vocab; }
 KvStats ModelRunner::kv_stats() const { return impl_->blocks.stats(); }
+
+DecodeProfile ModelRunner::decode_profile() {
+  const graph::Graph& g = impl_->graph_for(1, 1, true);
+  const ModelDesc& d = impl_->d;
+  const DeviceWeights& w = impl_->w;
+  DecodeProfile p;
+  p.dispatches = uint32_t(g.node_count());
+  p.barriers = uint32_t(g.barrier_count());
+  p.layers = d.n_layers;
+  p.weight_bytes_per_token = ops::weight_row_bytes(w.token_embd.type, w.token_embd.cols) + matrix_bytes(w.output);
+  for (const LayerWeights& L : w.layers) {
+    p.weight_bytes_per_token += matrix_bytes(L.qkv) + matrix_bytes(L.attn_output);
+    if (d.is_moe()) {
+      // A token reads its top-k experts of the stacked E.
+      const uint64_t experts = matrix_bytes(L.exps_gate_up) + matrix_bytes(L.exps_down);
+      p.weight_bytes_per_token += matrix_bytes(L.router) + experts * d.moe.top_k / d.moe.n_experts;
+      for (size_t s = 0; s < L.shexp_gate_up.size(); ++s) {
+        p.weight_bytes_per_token += matrix_bytes(L.shexp_gate_up[s]) + matrix_bytes(L.shexp_down[s]);
+      }
+    } else {
+      p.weight_bytes_per_token += matrix_bytes(L.gate_up) + matrix_bytes(L.down);
+    }
+  }
+  return p;
+}
 std::vector<graph::NodeTiming> ModelRunner::last_step_timings() const {
   return impl_->last_graph ? impl_->last_graph->timings() : std::vector<graph::NodeTiming>{};
 }

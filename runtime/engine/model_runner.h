@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "include/vkmind/engine.h"
+#include "runtime/engine/decode_profile.h"
 #include "runtime/graph/graph.h"
 #include "runtime/kv_cache/block_manager.h"
 
@@ -79,6 +80,8 @@ class ModelRunner {
   double take_setup_ms();
   uint32_t vocab_size() const;
   KvStats kv_stats() const;
+  // What one single-sequence decode step is made of (its recorded graph).
+  DecodeProfile decode_profile();
   // GPU time per node of the last step (empty unless VKMIND_PROFILE=1).
   std::vector<graph::NodeTiming> last_step_timings() const;
 

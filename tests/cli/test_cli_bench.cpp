@@ -36,6 +36,34 @@ TEST_CASE("bench -o json: every test, its repetitions, the file name", "[cli]") 
   CHECK(tests[3]["n_depth"] == 20);
 }
 
+TEST_CASE("bench reports what bounds a decode step", "[cli]") {
+  auto r = run_cli({"bench", "-m", tiny_gguf(), "-p", "8", "-n", "4", "-r", "1", "-o", "json"});
+  REQUIRE(r.status == 0);
+  const auto tests = nlohmann::json::parse(r.out);
+  REQUIRE(tests.size() == 2);
+  for (const auto& t : tests) {
+    INFO(t.dump());
+    // The oracle llama_f32 model, all f32: per layer q|k|v 64 x 32, o 32 x 32,
+    // gate|up 128 x 32, down 32 x 64 (9216 floats); 2 layers; the head 288 x 32;
+    // one embedding row of 32.
+    CHECK(t["weight_bytes_per_token"] == 4 * (2 * 9216 + 288 * 32 + 32));
+    // Every layer's kernels and their barriers (at least norm, qkv, rope, kv append,
+    // attention, o, norm, gate/up, swiglu, down).
+    CHECK(t["decode_dispatches"].get<int>() >= 2 * 10);
+    CHECK(t["decode_barriers"].get<int>() > 0);
+    CHECK(t["decode_barriers"].get<int>() < t["decode_dispatches"].get<int>());
+  }
+  CHECK(tests[0]["effective_gbps"] == 0.0);  // prefill: no per-token figure
+  CHECK(tests[1]["effective_gbps"].get<double>() ==
+        Approx(tests[1]["weight_bytes_per_token"].get<double>() * tests[1]["avg_ts"].get<double>() / 1e9).epsilon(1e-4));
+  auto md = run_cli({"bench", "-m", tiny_gguf(), "-p", "0", "-n", "4", "-r", "1"});
+  REQUIRE(md.status == 0);
+  CHECK(md.out.find("decode step: ") != std::string::npos);
+  CHECK(md.out.find(" dispatches (") != std::string::npos);
+  CHECK(md.out.find("tg4: ") != std::string::npos);
+  CHECK(md.out.find("GB/s of weights") != std::string::npos);
+}
+
 TEST_CASE("bench -o md and csv", "[cli]") {
   auto md = run_cli({"bench", "-m", tiny_gguf(), "-p", "16", "-n", "4", "-r", "2"});
   REQUIRE(md.status == 0);
