@@ -106,6 +106,24 @@ void main() {
     }
   }
 #else
+#ifdef W_BLOCKED
+  if (VEC) {
+    // Blocked rows are whole 32- or 256-element blocks, so K % 16 == 0: each
+    // thread takes 16 elements, whose scales it decodes once (w_load16).
+    for (uint k = tid * 16; k < pc.K; k += WG * 16) {
+      vec4 w[ROWS * 4];
+      for (uint r = 0; r < ROWS; ++r) w_load16(row_base[r], k, w[4 * r], w[4 * r + 1], w[4 * r + 2], w[4 * r + 3]);
+      for (uint t = 0; t < NT; ++t) {
+        if (tok0 + t >= pc.tokens) break;
+        const uint xi = (x_base(tok0 + t) + k) / 4;
+        const vec4 x0 = x4[xi], x1 = x4[xi + 1], x2 = x4[xi + 2], x3 = x4[xi + 3];
+        for (uint r = 0; r < ROWS; ++r) {
+          acc[r * NT + t] += dot(w[4 * r], x0) + dot(w[4 * r + 1], x1) + dot(w[4 * r + 2], x2) + dot(w[4 * r + 3], x3);
+        }
+      }
+    }
+  } else
+#endif
   if (VEC) {
     // VEC implies K % 4 == 0 and x_stride % 4 == 0.
     for (uint k = tid * 4; k < pc.K; k += WG * 4) {

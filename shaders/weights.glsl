@@ -245,22 +245,38 @@ vec2 w_k_scale_min(uint block, uint i) {
 }
 #endif
 
-// Elements e .. e + 3 (e % 4 == 0) of the super-block at unit `block`.
-vec4 w_super4(uint block, uint e) {
+// The scale of element e's sub-block as (mul, sub): value = level * mul - sub.
+vec2 w_super_scale(uint block, uint e) {
 #if defined(WEIGHT_Q2_K)
   const uint sc = w_byte(block, e / 16);
-  const uvec4 q = (w_bytes4(block, 16 + 32 * (e / 128) + e % 32) >> (2 * ((e % 128) / 32))) & 3u;
-  return vec4(q) * (w_half(w_word(block + 40)) * float(sc & 15u)) -
-         w_half(w_word(block + 41)) * float(sc >> 4);
+  return vec2(w_half(w_word(block + 40)) * float(sc & 15u), w_half(w_word(block + 41)) * float(sc >> 4));
+#elif defined(WEIGHT_Q3_K)
+  return vec2(w_half(w_word(block + 54)) * float(w_q3_k_scale(block, e / 16)), 0.0);
+#elif defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K)
+  const vec2 sm = w_k_scale_min(block, e / 32);
+  return vec2(w_half(w_word(block)) * sm.x, w_half(w_word(block + 1)) * sm.y);
+#elif defined(WEIGHT_Q6_K)
+  const int scale = int(w_byte(block, 192 + e / 16) << 24) >> 24;  // int8
+  return vec2(w_half(w_word(block + 104)) * float(scale), 0.0);
+#elif defined(WEIGHT_IQ4_XS)
+  const uint i = e / 32;
+  const uint ls = ((w_byte(block, 4 + i / 2) >> (4 * (i % 2))) & 15u) | (((w_word(block + 1) >> (2 * i)) & 3u) << 4);
+  return vec2(w_half(w_word(block)) * float(int(ls) - 32), 0.0);
+#endif
+}
+
+// The levels of elements e .. e + 3 (e % 4 == 0): signed where the type is,
+// codebook values for IQ4_XS.
+vec4 w_super_levels(uint block, uint e) {
+#if defined(WEIGHT_Q2_K)
+  return vec4((w_bytes4(block, 16 + 32 * (e / 128) + e % 32) >> (2 * ((e % 128) / 32))) & 3u);
 #elif defined(WEIGHT_Q3_K)
   const uint shift = (e % 128) / 32;
   const uvec4 low = (w_bytes4(block, 32 + 32 * (e / 128) + e % 32) >> (2 * shift)) & 3u;
   const uvec4 high = (w_bytes4(block, e % 32) >> (4 * (e / 128) + shift)) & 1u;
-  const vec4 q = vec4(low) - 4.0 * vec4(1u - high);
-  return q * (w_half(w_word(block + 54)) * float(w_q3_k_scale(block, e / 16)));
+  return vec4(low) - 4.0 * vec4(1u - high);
 #elif defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K)
   const uint i = e / 32;
-  const vec2 sm = w_k_scale_min(block, i);
 #ifdef WEIGHT_Q5_K
   const uint qs = 48;
 #else
@@ -270,19 +286,22 @@ vec4 w_super4(uint block, uint e) {
 #ifdef WEIGHT_Q5_K
   q |= ((w_bytes4(block, 16 + e % 32) >> i) & 1u) << 4;
 #endif
-  return vec4(q) * (w_half(w_word(block)) * sm.x) - w_half(w_word(block + 1)) * sm.y;
+  return vec4(q);
 #elif defined(WEIGHT_Q6_K)
   const uint h = e / 128, c = (e % 128) / 32, l = e % 32;
   const uvec4 low = (w_bytes4(block, 64 * h + 32 * (c % 2) + l) >> (4 * (c / 2))) & 15u;
   const uvec4 high = (w_bytes4(block, 128 + 32 * h + l) >> (2 * c)) & 3u;
-  const int scale = int(w_byte(block, 192 + e / 16) << 24) >> 24;  // int8
-  return (vec4(low | (high << 4)) - 32.0) * (w_half(w_word(block + 104)) * float(scale));
+  return vec4(low | (high << 4)) - 32.0;
 #elif defined(WEIGHT_IQ4_XS)
-  const uint i = e / 32, r = e % 32;
-  const uint ls = ((w_byte(block, 4 + i / 2) >> (4 * (i % 2))) & 15u) | (((w_word(block + 1) >> (2 * i)) & 3u) << 4);
-  const uvec4 n = (w_bytes4(block, 8 + 16 * i + r % 16) >> (r < 16 ? 0 : 4)) & 15u;
-  return w_codebook4(n) * (w_half(w_word(block)) * float(int(ls) - 32));
+  const uint r = e % 32;
+  return w_codebook4((w_bytes4(block, 8 + 16 * (e / 32) + r % 16) >> (r < 16 ? 0 : 4)) & 15u);
 #endif
+}
+
+// Elements e .. e + 3 (e % 4 == 0) of the super-block at unit `block`.
+vec4 w_super4(uint block, uint e) {
+  const vec2 s = w_super_scale(block, e);
+  return w_super_levels(block, e) * s.x - s.y;
 }
 #endif
 
@@ -342,6 +361,24 @@ vec4 w_load4(uint row_base, uint k) {
   return w_level4(block, n);
 #elif defined(W_SUPER)
   return w_super4(row_base + (k / 256) * W_BLOCK_UNITS, k % 256);
+#endif
+}
+
+// Elements k .. k + 15 (k % 16 == 0) of a blocked row: 16 elements never
+// straddle a block or a super-block's sub-block, so their scales are read once.
+void w_load16(uint row_base, uint k, out vec4 w0, out vec4 w1, out vec4 w2, out vec4 w3) {
+#ifdef W_SUPER
+  const uint block = row_base + (k / 256) * W_BLOCK_UNITS, e = k % 256;
+  const vec2 s = w_super_scale(block, e);
+  w0 = w_super_levels(block, e) * s.x - s.y;
+  w1 = w_super_levels(block, e + 4) * s.x - s.y;
+  w2 = w_super_levels(block, e + 8) * s.x - s.y;
+  w3 = w_super_levels(block, e + 12) * s.x - s.y;
+#else
+  w0 = w_load4(row_base, k);
+  w1 = w_load4(row_base, k + 4);
+  w2 = w_load4(row_base, k + 8);
+  w3 = w_load4(row_base, k + 12);
 #endif
 }
 
