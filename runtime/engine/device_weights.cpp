@@ -1,6 +1,5 @@
 #include "runtime/engine/device_weights.h"
 
-#include <cstring>
 #include <span>
 #include <string>
 
@@ -13,58 +12,13 @@ namespace vkmind {
 
 namespace {
 
-float half_to_float(uint16_t h) {
-  const uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f;
-  uint32_t mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal: renormalise
-      exp = 127 - 15 + 1;
-      while (!(mant & 0x400)) {
-        mant <<= 1;
-        --exp;
-      }
-      bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000 | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
 // Norm weights and biases are small; the kernels read them as f32.
 std::vector<float> to_f32(const ModelTensor& t) {
-  std::vector<float> out(t.n_elements());
-  const uint8_t* p = t.data.data();
-  for (size_t i = 0; i < out.size(); ++i) {
-    switch (t.type) {
-      case TensorType::F32: std::memcpy(&out[i], p + 4 * i, 4); break;
-      case TensorType::F16: {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        out[i] = half_to_float(h);
-        break;
-      }
-      case TensorType::BF16: {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * i, 2);
-        uint32_t bits = uint32_t(h) << 16;
-        std::memcpy(&out[i], &bits, 4);
-        break;
-      }
-      default:
-        throw FormatError(t.name, "a norm or bias tensor must be F32, F16 or BF16, not " +
-                                      std::string(tensor_type_name(t.type)));
-    }
+  if (t.type != TensorType::F32 && t.type != TensorType::F16 && t.type != TensorType::BF16) {
+    throw FormatError(t.name, "a norm or bias tensor must be F32, F16 or BF16, not " +
+                                  std::string(tensor_type_name(t.type)));
   }
-  return out;
+  return decode_weights(t.data, t.type, t.n_elements());
 }
 
 class Uploader {
