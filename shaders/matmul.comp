@@ -8,7 +8,12 @@
 // Tile sizes are specialization constants: WG must equal (BM/TM) * (BN/TN);
 // shared memory is BK * (BM + BN + 2) floats (lavapipe has 32 KiB).
 //
-// Grid: x = row tiles (rows / BM, rounded up), y = token tiles (tokens / BN).
+// Grid: x = row tiles (rows / BM, rounded up; SWIGLU: rows / (BM/2)), y = token tiles (tokens / BN).
+//
+// NORM and EPILOGUE fuse an input RMSNorm and a residual add or SwiGLU, as in
+// matvec.comp (see there). SWIGLU: tile rows r < BM/2 are gate rows and
+// r >= BM/2 the matching up rows, so a thread's rows i and i + TM/2 (BM/2
+// apart) are one gate/up pair.
 #define PUSH_Matmul
 #include "push_constants.h"
 #define WEIGHT_BINDING 0
@@ -22,15 +27,41 @@ layout(constant_id = 3) const uint BK = 16;       // multiple of 4
 layout(constant_id = 4) const uint TM = 4;
 layout(constant_id = 5) const uint TN = 4;
 layout(constant_id = 6) const bool VEC = false;   // 4-wide loads of W and x (see weights.glsl)
+layout(constant_id = 7) const bool NORM = false;
+layout(constant_id = 8) const uint EPILOGUE = 0;
+const uint EPI_STORE = 0, EPI_ACCUMULATE = 1, EPI_SWIGLU = 2;
+const bool SWIGLU = EPILOGUE == EPI_SWIGLU;
+const uint OUT_ROWS = SWIGLU ? BM / 2 : BM;  // output rows per tile
 
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
-layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+layout(std430, binding = 2) buffer Y { float y[]; };
+layout(std430, binding = 3) readonly buffer Gamma { float gamma[]; };
 
 const uint BM_P = BM + 1;
 const uint BN_P = BN + 1;
 shared float w_tile[BK * BM_P];
 shared float x_tile[BK * BN_P];
+shared float tile_inv_rms[BN];
+
+// Physical row of W behind tile row r, and whether it is a real row.
+uint weight_row(uint row0, uint r, out bool valid) {
+  const uint out_row = row0 + (SWIGLU ? r % OUT_ROWS : r);
+  valid = out_row < pc.rows;
+  return out_row + (SWIGLU && r >= OUT_ROWS ? pc.rows : 0);
+}
+
+// x[t][k] as the product uses it (NORM: (x * 1/rms) * gamma, rounded as rmsnorm.comp).
+float x_in(uint t_tile, uint k, float v) { return NORM ? v * tile_inv_rms[t_tile] * gamma[k] : v; }
+
+void emit(uint t, uint row, float v) {
+  const uint i = t * pc.y_stride + pc.y_offset + row;
+  if (EPILOGUE == EPI_ACCUMULATE) {
+    y[i] += v;
+  } else {
+    y[i] = v;
+  }
+}
 
 void main() {
   const uint RT = BM / TM;  // threads along the rows of the tile
@@ -38,12 +69,27 @@ void main() {
   const uint tid = gl_LocalInvocationID.x;
   const uint tr = tid % RT;
   const uint tc = tid / RT;
-  const uint row0 = gl_WorkGroupID.x * BM;
+  const uint row0 = gl_WorkGroupID.x * OUT_ROWS;
   const uint tok0 = gl_WorkGroupID.y * BN;
   const uint row_units = w_row_units(pc.K);
 
   float acc[TM * TN];
   for (uint i = 0; i < TM * TN; ++i) acc[i] = 0.0;
+  if (NORM) {
+    // One thread per token of the tile: a serial pass over its row (the
+    // GEMM itself reads each x row rows/BM times over).
+    for (uint j = tid; j < BN; j += WG) {
+      float ss = 0.0;
+      if (tok0 + j < pc.tokens) {
+        for (uint k = 0; k < pc.K; ++k) {
+          const float v = x[(tok0 + j) * pc.x_stride + k];
+          ss += v * v;
+        }
+      }
+      tile_inv_rms[j] = inversesqrt(ss / float(pc.K) + pc.eps);
+    }
+    barrier();
+  }
 
   for (uint k0 = 0; k0 < pc.K; k0 += BK) {
     if (VEC) {
@@ -51,26 +97,30 @@ void main() {
       for (uint c = tid; c < BM * BK / 4; c += WG) {
         uint r = c / (BK / 4), kq = (c % (BK / 4)) * 4;
         vec4 w = vec4(0.0);
-        if (row0 + r < pc.rows && k0 + kq < pc.K) w = w_load4(pc.w_offset + (row0 + r) * row_units, k0 + kq);
+        bool valid;
+        const uint row = weight_row(row0, r, valid);
+        if (valid && k0 + kq < pc.K) w = w_load4(pc.w_offset + row * row_units, k0 + kq);
         for (uint q = 0; q < 4; ++q) w_tile[(kq + q) * BM_P + r] = w[q];
       }
       for (uint c = tid; c < BN * BK / 4; c += WG) {
         uint t = c / (BK / 4), kq = (c % (BK / 4)) * 4;
         vec4 v = vec4(0.0);
         if (tok0 + t < pc.tokens && k0 + kq < pc.K) v = x4[((tok0 + t) * pc.x_stride + k0 + kq) / 4];
-        for (uint q = 0; q < 4; ++q) x_tile[(kq + q) * BN_P + t] = v[q];
+        for (uint q = 0; q < 4; ++q) x_tile[(kq + q) * BN_P + t] = x_in(t, min(k0 + kq + q, pc.K - 1), v[q]);
       }
     } else {
       for (uint e = tid; e < BM * BK; e += WG) {
         uint r = e / BK, k = e % BK;
         float w = 0.0;
-        if (row0 + r < pc.rows && k0 + k < pc.K) w = w_load1(pc.w_offset + (row0 + r) * row_units, k0 + k);
+        bool valid;
+        const uint row = weight_row(row0, r, valid);
+        if (valid && k0 + k < pc.K) w = w_load1(pc.w_offset + row * row_units, k0 + k);
         w_tile[k * BM_P + r] = w;
       }
       for (uint e = tid; e < BN * BK; e += WG) {
         uint t = e / BK, k = e % BK;
         float v = 0.0;
-        if (tok0 + t < pc.tokens && k0 + k < pc.K) v = x[(tok0 + t) * pc.x_stride + k0 + k];
+        if (tok0 + t < pc.tokens && k0 + k < pc.K) v = x_in(t, k0 + k, x[(tok0 + t) * pc.x_stride + k0 + k]);
         x_tile[k * BN_P + t] = v;
       }
     }
@@ -87,12 +137,17 @@ void main() {
   }
 
   // Consecutive threads hold consecutive rows: coalesced stores along y's rows.
+  const uint OUT_TM = SWIGLU ? TM / 2 : TM;
   for (uint j = 0; j < TN; ++j) {
     uint t = tok0 + tc + j * CT;
     if (t >= pc.tokens) continue;
-    for (uint i = 0; i < TM; ++i) {
+    for (uint i = 0; i < OUT_TM; ++i) {
       uint r = row0 + tr + i * RT;
-      if (r < pc.rows) y[t * pc.y_stride + pc.y_offset + r] = acc[i * TN + j];
+      if (r >= pc.rows) continue;
+      float v = acc[i * TN + j];
+      // silu(g) * up as swiglu.comp computes it; the up row is tile row + BM/2.
+      if (SWIGLU) v = v / (1.0 + exp(-v)) * acc[(i + OUT_TM) * TN + j];
+      emit(t, r, v);
     }
   }
 }

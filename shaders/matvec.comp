@@ -18,6 +18,17 @@
 // matrix of expert ids[p] and x row p / x_div. The host sets NT = 1, since the
 // pairs of one workgroup would otherwise need the same expert. Used for decode
 // and (for now) prefill; a grouped GEMM by expert is the later prefill path.
+//
+// Fusions (specialization constants; not with GATHER), each saving a dispatch
+// and a barrier of the decode step:
+//   NORM      input RMSNorm in the prologue: x[t][k] is used as
+//             x[t][k] * inversesqrt(mean_k x[t][k]^2 + eps) * gamma[k], every
+//             workgroup recomputing the token's sum of squares (K floats, from
+//             cache) instead of a separate norm kernel writing xn.
+//   EPILOGUE  EPI_STORE y = acc; EPI_ACCUMULATE y += acc (the residual add);
+//             EPI_SWIGLU W is [gate; up] stacked (2 * rows rows), and
+//             y[t][r] = silu(gate_r . x) * (up_r . x): a workgroup's row slots
+//             s < ROWS/2 hold gate rows and s >= ROWS/2 the matching up rows.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 
@@ -41,6 +52,11 @@ layout(constant_id = 1) const uint ROWS = 2;     // rows of W per workgroup
 layout(constant_id = 2) const uint NT = 1;       // tokens per workgroup
 layout(constant_id = 3) const bool VEC = false;  // 4-wide loads of W and x (see weights.glsl)
 layout(constant_id = 4) const uint MIN_SUBGROUP = 8;  // bounds the subgroups per workgroup
+layout(constant_id = 5) const bool NORM = false;
+layout(constant_id = 6) const uint EPILOGUE = 0;
+const uint EPI_STORE = 0, EPI_ACCUMULATE = 1, EPI_SWIGLU = 2;
+const bool SWIGLU = EPILOGUE == EPI_SWIGLU;
+const uint OUT_ROWS = SWIGLU ? ROWS / 2 : ROWS;  // output rows per workgroup (ROWS is even for SWIGLU)
 
 #ifdef FLOAT_TEXELS
 // x through texels too (4 floats each): the same vector gathers on lavapipe.
@@ -50,9 +66,12 @@ vec4 x_load4(uint i) { return uintBitsToFloat(texelFetch(x_texels, int(i))); }
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 #endif
-layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+layout(std430, binding = 2) buffer Y { float y[]; };
 #ifdef GATHER
 layout(std430, binding = 3) readonly buffer Ids { uint expert_ids[]; };
+#else
+layout(std430, binding = 3) readonly buffer Gamma { float gamma[]; };
+layout(std430, binding = 3) readonly buffer Gamma4 { vec4 gamma4[]; };
 #endif
 
 // First float of the x row that token (or pair) t multiplies.
@@ -64,11 +83,98 @@ uint x_base(uint t) {
 #endif
 }
 
-shared float partial[((WG + MIN_SUBGROUP - 1) / MIN_SUBGROUP) * ROWS * NT];
+const uint MAX_SUBGROUPS = (WG + MIN_SUBGROUP - 1) / MIN_SUBGROUP;
+shared float partial[MAX_SUBGROUPS * ROWS * NT];
+shared float norm_partial[MAX_SUBGROUPS * NT];
+
+// NORM: 1/rms of each of the workgroup's tokens (1 otherwise).
+float inv_rms[NT];
+
+// x[t][k..k+3] as the product uses it; xi = its vec4 index, k % 4 == 0.
+vec4 x_in4(uint t, uint xi, uint k) {
+#ifdef FLOAT_TEXELS
+  vec4 v = x_load4(xi);
+#else
+  vec4 v = x4[xi];
+#endif
+#ifndef GATHER
+  // (x * scale) * gamma, rounded as rmsnorm.comp rounds it.
+  if (NORM) v = v * inv_rms[t] * gamma4[k / 4];
+#endif
+  return v;
+}
+
+float x_in1(uint t, uint i, uint k) {
+#ifdef FLOAT_TEXELS
+  return x_load4(i / 4)[i % 4];  // unused: FLOAT_TEXELS always takes 4-wide loads
+#else
+  float v = x[i];
+#ifndef GATHER
+  if (NORM) v = v * inv_rms[t] * gamma[k];
+#endif
+  return v;
+#endif
+}
+
+#ifndef GATHER
+// Sums over the workgroup of each token's squares of x: one pass over the row,
+// subgroupAdd, then across subgroups through shared memory.
+void compute_inv_rms(uint tok0) {
+  const uint tid = gl_LocalInvocationID.x;
+  float ss[NT];
+  for (uint t = 0; t < NT; ++t) {
+    ss[t] = 0.0;
+    if (tok0 + t >= pc.tokens) continue;
+    const uint base = x_base(tok0 + t);
+#ifdef FLOAT_TEXELS
+    for (uint k = tid * 4; k < pc.K; k += WG * 4) {
+      const vec4 v = x_load4((base + k) / 4);
+      ss[t] += dot(v, v);
+    }
+#else
+    if (VEC) {
+      for (uint k = tid * 4; k < pc.K; k += WG * 4) {
+        const vec4 v = x4[(base + k) / 4];
+        ss[t] += dot(v, v);
+      }
+    } else {
+      for (uint k = tid; k < pc.K; k += WG) ss[t] += x[base + k] * x[base + k];
+    }
+#endif
+  }
+  for (uint t = 0; t < NT; ++t) ss[t] = subgroupAdd(ss[t]);
+  if (gl_NumSubgroups > 1) {
+    if (subgroupElect()) {
+      for (uint t = 0; t < NT; ++t) norm_partial[gl_SubgroupID * NT + t] = ss[t];
+    }
+    barrier();
+    for (uint t = 0; t < NT; ++t) {
+      ss[t] = 0.0;
+      for (uint s = 0; s < gl_NumSubgroups; ++s) ss[t] += norm_partial[s * NT + t];
+    }
+  }
+  for (uint t = 0; t < NT; ++t) inv_rms[t] = inversesqrt(ss[t] / float(pc.K) + pc.eps);
+}
+#endif
+
+void emit(uint row, uint t, float v) {
+  const uint i = t * pc.y_stride + pc.y_offset + row;
+  if (EPILOGUE == EPI_ACCUMULATE) {
+    y[i] += v;
+  } else {
+    y[i] = v;
+  }
+}
+
+// The value of output row slot o (< OUT_ROWS) from the sums of the row slots.
+float epilogue_value(float gate_or_sum, float up) {
+  // silu(g) = g / (1 + exp(-g)), as swiglu.comp (-> -0 for very negative g).
+  return SWIGLU ? gate_or_sum / (1.0 + exp(-gate_or_sum)) * up : gate_or_sum;
+}
 
 void main() {
   const uint tid = gl_LocalInvocationID.x;
-  const uint row0 = (gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x) * ROWS;
+  const uint row0 = (gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x) * OUT_ROWS;
   if (row0 >= pc.rows) return;  // the whole workgroup: the last z layer may overhang
   const uint tok0 = gl_WorkGroupID.y * NT;
   const uint row_units = w_row_units(pc.K);
@@ -87,9 +193,15 @@ void main() {
   uint row_base[ROWS];
   for (uint r = 0; r < ROWS; ++r) {
     // Rows past the end read the last row (in bounds) and are not stored.
-    row_base[r] = w_offset + min(row0 + r, pc.rows - 1) * row_units;
+    const uint row = SWIGLU ? min(row0 + r % OUT_ROWS, pc.rows - 1) + (r < OUT_ROWS ? 0 : pc.rows)
+                            : min(row0 + r, pc.rows - 1);
+    row_base[r] = w_offset + row * row_units;
     for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
   }
+  for (uint t = 0; t < NT; ++t) inv_rms[t] = 1.0;
+#ifndef GATHER
+  if (NORM) compute_inv_rms(tok0);
+#endif
 
 #ifdef FLOAT_TEXELS
   // The host guarantees K % W_TEXEL_ELEMS == 0, rows starting on a texel and
@@ -100,8 +212,8 @@ void main() {
     for (uint t = 0; t < NT; ++t) {
       if (tok0 + t >= pc.tokens) break;
       const uint xi = (x_base(tok0 + t) + k) / 4;
-      const vec4 xa = x_load4(xi);
-      const vec4 xb = W_TEXEL_ELEMS == 8 ? x_load4(xi + 1) : vec4(0.0);
+      const vec4 xa = x_in4(t, xi, k);
+      const vec4 xb = W_TEXEL_ELEMS == 8 ? x_in4(t, xi + 1, k + 4) : vec4(0.0);
       for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += dot(lo[r], xa) + dot(hi[r], xb);
     }
   }
@@ -116,7 +228,8 @@ void main() {
       for (uint t = 0; t < NT; ++t) {
         if (tok0 + t >= pc.tokens) break;
         const uint xi = (x_base(tok0 + t) + k) / 4;
-        const vec4 x0 = x4[xi], x1 = x4[xi + 1], x2 = x4[xi + 2], x3 = x4[xi + 3];
+        const vec4 x0 = x_in4(t, xi, k), x1 = x_in4(t, xi + 1, k + 4), x2 = x_in4(t, xi + 2, k + 8),
+                   x3 = x_in4(t, xi + 3, k + 12);
         for (uint r = 0; r < ROWS; ++r) {
           acc[r * NT + t] += dot(w[4 * r], x0) + dot(w[4 * r + 1], x1) + dot(w[4 * r + 2], x2) + dot(w[4 * r + 3], x3);
         }
@@ -131,7 +244,7 @@ void main() {
       for (uint r = 0; r < ROWS; ++r) w[r] = w_load4(row_base[r], k);
       for (uint t = 0; t < NT; ++t) {
         if (tok0 + t >= pc.tokens) break;
-        vec4 xv = x4[(x_base(tok0 + t) + k) / 4];
+        vec4 xv = x_in4(t, (x_base(tok0 + t) + k) / 4, k);
         for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += dot(w[r], xv);
       }
     }
@@ -141,7 +254,7 @@ void main() {
       for (uint r = 0; r < ROWS; ++r) w[r] = w_load1(row_base[r], k);
       for (uint t = 0; t < NT; ++t) {
         if (tok0 + t >= pc.tokens) break;
-        float xv = x[x_base(tok0 + t) + k];
+        float xv = x_in1(t, x_base(tok0 + t) + k, k);
         for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += w[r] * xv;
       }
     }
@@ -152,10 +265,10 @@ void main() {
   for (uint i = 0; i < ROWS * NT; ++i) acc[i] = subgroupAdd(acc[i]);
   if (gl_NumSubgroups == 1) {
     if (tid == 0) {
-      for (uint r = 0; r < ROWS; ++r) {
+      for (uint o = 0; o < OUT_ROWS; ++o) {
         for (uint t = 0; t < NT; ++t) {
-          if (row0 + r < pc.rows && tok0 + t < pc.tokens)
-            y[(tok0 + t) * pc.y_stride + pc.y_offset + row0 + r] = acc[r * NT + t];
+          if (row0 + o < pc.rows && tok0 + t < pc.tokens)
+            emit(row0 + o, tok0 + t, epilogue_value(acc[o * NT + t], SWIGLU ? acc[(o + OUT_ROWS) * NT + t] : 0.0));
         }
       }
     }
@@ -165,12 +278,15 @@ void main() {
     for (uint i = 0; i < ROWS * NT; ++i) partial[gl_SubgroupID * ROWS * NT + i] = acc[i];
   }
   barrier();
-  // One thread per (row, token) output sums the subgroups' partials.
-  for (uint i = tid; i < ROWS * NT; i += WG) {
-    uint r = i / NT, t = i % NT;
-    if (row0 + r >= pc.rows || tok0 + t >= pc.tokens) continue;
-    float sum = 0.0;
-    for (uint s = 0; s < gl_NumSubgroups; ++s) sum += partial[s * ROWS * NT + i];
-    y[(tok0 + t) * pc.y_stride + pc.y_offset + row0 + r] = sum;
+  // One thread per (output row, token) sums the subgroups' partials.
+  for (uint i = tid; i < OUT_ROWS * NT; i += WG) {
+    const uint o = i / NT, t = i % NT;
+    if (row0 + o >= pc.rows || tok0 + t >= pc.tokens) continue;
+    float sum = 0.0, up = 0.0;
+    for (uint s = 0; s < gl_NumSubgroups; ++s) {
+      sum += partial[s * ROWS * NT + i];
+      if (SWIGLU) up += partial[s * ROWS * NT + OUT_ROWS * NT + i];
+    }
+    emit(row0 + o, tok0 + t, epilogue_value(sum, up));
   }
 }

@@ -44,6 +44,7 @@ VKM_PUSH_BLOCK(AddBias) {
 // y[t * y_stride + y_offset + r] = sum_k W[r][k] * x[t * x_stride + k],
 // r < rows, t < tokens, k < K; row r of W starts at unit w_offset + r * row
 // units (shaders/weights.glsl: floats for F32, 16-bit words otherwise).
+// eps: of the input RMSNorm, when the kernel's NORM constant is set.
 #if defined(__cplusplus) || defined(PUSH_Matmul)
 VKM_PUSH_BLOCK(Matmul) {
   uint rows;
@@ -53,6 +54,7 @@ VKM_PUSH_BLOCK(Matmul) {
   uint x_stride;
   uint y_stride;
   uint y_offset;
+  float eps;
 } VKM_PUSH_END(Matmul)
 #endif
 
@@ -194,7 +196,7 @@ static_assert(sizeof(KvAppend) == 20);
 static_assert(sizeof(Attention) == 20);
 static_assert(sizeof(AttentionMerge) == 8);
 static_assert(sizeof(Add) == 4);
-static_assert(sizeof(Matmul) == 28);
+static_assert(sizeof(Matmul) == 32);
 static_assert(sizeof(GatherMatmul) == 44);
 static_assert(sizeof(MoeRouter) == 16);
 static_assert(sizeof(MoeCombine) == 16);

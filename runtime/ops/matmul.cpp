@@ -75,13 +75,24 @@ MatvecShape matvec_shape(const vk::DeviceReport& report) {
   return {std::clamp<uint32_t>(report.subgroup_size * 4, 32, 256), 2};
 }
 
+bool fits_one_binding(const vk::Device& device, const WeightView& w) {
+  return weight_chunks(device, w, 0, w.rows).size() == 1;
+}
+
 void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::BufferSlice& x,
             const vk::BufferSlice& y, uint32_t n_tokens, const MatmulOptions& options) {
   check_weight(w, "matmul");
   if (n_tokens == 0) return;
+  const bool swiglu = options.epilogue == Epilogue::SwiGLU;
+  const bool norm = options.norm_weight.buffer != VK_NULL_HANDLE;
   if (options.row_begin >= w.rows) throw Error("matmul: row_begin " + std::to_string(options.row_begin) + " >= rows");
-  const uint32_t rows = options.row_count ? options.row_count : w.rows - options.row_begin;
-  if (rows > w.rows - options.row_begin) throw Error("matmul: row range past the last row of the weight");
+  const uint32_t w_rows = options.row_count ? options.row_count : w.rows - options.row_begin;
+  if (w_rows > w.rows - options.row_begin) throw Error("matmul: row range past the last row of the weight");
+  if (swiglu && (options.row_begin != 0 || w_rows != w.rows || w.rows % 2 != 0)) {
+    throw Error("matmul: a SwiGLU epilogue takes a whole [gate; up] weight of an even row count, not " +
+                std::to_string(w_rows) + " rows from row " + std::to_string(options.row_begin));
+  }
+  const uint32_t rows = swiglu ? w_rows / 2 : w_rows;  // output rows
   const uint32_t K = w.cols;
   const uint32_t y_stride = options.y_stride ? options.y_stride : rows;
   if (uint64_t(options.y_offset) + rows > y_stride && n_tokens > 1) {
@@ -91,6 +102,10 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
   const uint64_t y_bytes = (uint64_t(n_tokens - 1) * y_stride + options.y_offset + rows) * 4;
   if (x.size < x_bytes) throw Error("matmul: x holds " + std::to_string(x.size) + " bytes, needs " + std::to_string(x_bytes));
   if (y.size < y_bytes) throw Error("matmul: y holds " + std::to_string(y.size) + " bytes, needs " + std::to_string(y_bytes));
+  if (norm && options.norm_weight.size < uint64_t(K) * 4) {
+    throw Error("matmul: the input norm's weight holds " + std::to_string(options.norm_weight.size) +
+                " bytes, needs " + std::to_string(uint64_t(K) * 4));
+  }
 
   const vk::DeviceReport& report = ctx.device().report();
   MatmulPath path = options.path;
@@ -119,12 +134,22 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
   // Bind exactly what is read and written so the graph's barriers stay precise.
   const vk::BufferSlice x_used = x.sub(0, x_bytes);
   const vk::BufferSlice y_used = y.sub(0, y_bytes);
+  const graph::Binding y_binding =
+      options.epilogue == Epilogue::Accumulate ? graph::updates(y_used) : graph::writes(y_used);
+  const uint32_t fusion[2] = {uint32_t(norm), uint32_t(options.epilogue)};
   const std::string suffix = weight_kernel_suffix(w.type);
-  for (const WeightChunk& chunk : weight_chunks(ctx.device(), w, options.row_begin, rows)) {
+  const auto chunks = weight_chunks(ctx.device(), w, options.row_begin, w_rows);
+  if (swiglu && chunks.size() != 1) {
+    throw Error("matmul: a SwiGLU weight of " + std::to_string(w.rows) + " rows is larger than one binding");
+  }
+  for (const WeightChunk& chunk : chunks) {
     const bool vec = vector_loads(w, chunk, x);
-    push::Matmul pc{chunk.rows, K, n_tokens, chunk.unit_offset, K, y_stride,
-                    options.y_offset + (chunk.row_begin - options.row_begin)};
-    std::vector<graph::Binding> bindings{graph::reads(chunk.binding), graph::reads(x_used), graph::writes(y_used)};
+    const uint32_t chunk_rows = swiglu ? rows : chunk.rows;
+    push::Matmul pc{chunk_rows, K, n_tokens, chunk.unit_offset, K, y_stride,
+                    options.y_offset + (chunk.row_begin - options.row_begin), options.norm_eps};
+    // Without a norm, binding 3 (its weight) is the chunk again: every declared binding is bound.
+    std::vector<graph::Binding> bindings{graph::reads(chunk.binding), graph::reads(x_used), y_binding,
+                                         graph::reads(norm ? options.norm_weight.sub(0, uint64_t(K) * 4) : chunk.binding)};
     if (path != MatmulPath::Tiled) {
       const bool texels = path == MatmulPath::VectorTexels && texel_loads(report, w, chunk, x);
       const bool x_texels = texels && float_type(w.type);
@@ -136,21 +161,24 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       const uint32_t nt = std::min(n_tokens, kMatvecMaxTokens);
       // Bounds the subgroups per workgroup (the shared-memory partial sums).
       const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
-      const auto& pipeline = ctx.pipeline({kernel, 3, sizeof(push::Matmul),
-                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup},
+      const auto& pipeline = ctx.pipeline({kernel, 4, sizeof(push::Matmul),
+                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup, fusion[0], fusion[1]},
                                            (texels ? 1u : 0u) | (x_texels ? 2u : 0u)});
       // Row groups over x, and over z past the workgroup-count limit (vocab-sized outputs).
-      const uint32_t row_groups = (chunk.rows + rows_per_group - 1) / rows_per_group;
+      const uint32_t out_per_group = swiglu ? rows_per_group / 2 : rows_per_group;
+      const uint32_t row_groups = (chunk_rows + out_per_group - 1) / out_per_group;
       const uint32_t max_x = std::min<uint32_t>(report.max_workgroup_count[0], 65535);
       const uint32_t gx = std::min(row_groups, max_x);
       g.dispatch(pipeline, std::move(bindings), pc, {gx, (n_tokens + nt - 1) / nt, (row_groups + gx - 1) / gx},
                  kernel);
     } else {
       const Tiles t = matmul_tiles(report);
-      const auto& pipeline = ctx.pipeline(
-          {"matmul_" + suffix, 3, sizeof(push::Matmul), {t.workgroup(), t.bm, t.bn, t.bk, t.tm, t.tn, uint32_t(vec)}});
-      g.dispatch(pipeline, std::move(bindings), pc, {(chunk.rows + t.bm - 1) / t.bm, (n_tokens + t.bn - 1) / t.bn, 1},
-                 "matmul_" + suffix);
+      const auto& pipeline = ctx.pipeline({"matmul_" + suffix, 4, sizeof(push::Matmul),
+                                           {t.workgroup(), t.bm, t.bn, t.bk, t.tm, t.tn, uint32_t(vec), fusion[0],
+                                            fusion[1]}});
+      const uint32_t out_per_tile = swiglu ? t.bm / 2 : t.bm;
+      g.dispatch(pipeline, std::move(bindings), pc,
+                 {(chunk_rows + out_per_tile - 1) / out_per_tile, (n_tokens + t.bn - 1) / t.bn, 1}, "matmul_" + suffix);
     }
   }
 }

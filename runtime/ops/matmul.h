@@ -25,15 +25,31 @@ enum class MatmulPath {
 // Up to this many tokens per dispatch the matrix-vector kernel reads W once.
 inline constexpr uint32_t kMatvecMaxTokens = 8;
 
+// What the kernel does with each sum s = W[r] . x[t] (fused, no extra dispatch).
+enum class Epilogue {
+  Store,       // y = s
+  Accumulate,  // y += s: the residual add of the layer's output projections
+  SwiGLU,      // W is [gate; up] stacked, 2F rows: y[t][r] = silu(gate_r . x) * (up_r . x), r < F
+};
+
 struct MatmulOptions {
   // Only rows [row_begin, row_begin + row_count) of W; row_count 0: to the end.
+  // (SwiGLU: all rows, and W must fit one binding: see fits_one_binding.)
   uint32_t row_begin = 0;
   uint32_t row_count = 0;
-  // y[t * y_stride + y_offset + (r - row_begin)]; y_stride 0: the row count.
+  // y[t * y_stride + y_offset + (r - row_begin)]; y_stride 0: the output row count.
   uint32_t y_stride = 0;
   uint32_t y_offset = 0;
   MatmulPath path = MatmulPath::Auto;
+  // Input RMSNorm in the prologue when norm_weight is set (f32 [K]): x[t] is
+  // used as x[t] * rsqrt(mean(x[t]^2) + norm_eps) * norm_weight, as ops::rmsnorm computes it.
+  vk::BufferSlice norm_weight{};
+  float norm_eps = 0;
+  Epilogue epilogue = Epilogue::Store;
 };
+
+// Whether all of w's rows are bound at once on this device (a SwiGLU epilogue needs it).
+bool fits_one_binding(const vk::Device& device, const WeightView& w);
 
 // matvec.comp's launch shape on this device (also used by ops::gather_matmul).
 struct MatvecShape {

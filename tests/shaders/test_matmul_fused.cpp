@@ -1,0 +1,166 @@
+// matmul's fusions (an input RMSNorm in the prologue; residual-add and SwiGLU
+// epilogues) against a CPU reference, on every kernel path and a spread of
+// weight types, at shapes not divisible by the workgroup, its row groups or
+// its 8-token groups.
+//
+// Tolerances, relative to the magnitudes involved (as test_matmul.cpp, whose
+// 1e-5 * sum_k |W x| bound covers the kernel's f32 summation in any order):
+//   - norm: the kernel's 1/rms comes from an f32 sum of K squares (relative
+//     error ~K * 2^-24 at worst, ~1e-6 here) and x * scale * gamma adds two
+//     roundings; both scale every product, so they stay inside 1e-5 * sum |W xn|.
+//   - accumulate: one more f32 addition: + 2^-23 |y0 + s|.
+//   - SwiGLU: silu(g) * u moves by at most 1.1 |u| dg + |silu(g)| du
+//     (|silu'| <= 1.1), plus exp's and the products' rounding, 1e-6 relative.
+// A missing norm, a wrong gamma, a dropped residual or swapped gate/up is off
+// by O(1).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "runtime/ops/matmul.h"
+#include "runtime/vk/error.h"
+#include "tests/shaders/gpu_fixture.h"
+#include "tests/shaders/weight_reference.h"
+
+using namespace vkmind;
+
+namespace {
+
+constexpr double kRelTol = 1e-5;
+constexpr float kEps = 1e-6f;
+
+struct Case {
+  uint32_t out_rows, K, tokens;
+};
+
+struct Fusion {
+  bool norm;
+  ops::Epilogue epilogue;
+};
+
+const char* path_name(ops::MatmulPath p) {
+  return p == ops::MatmulPath::Vector ? "vector" : p == ops::MatmulPath::VectorTexels ? "vector-texels" : "tiled";
+}
+const char* epilogue_name(ops::Epilogue e) {
+  return e == ops::Epilogue::Store ? "store" : e == ops::Epilogue::Accumulate ? "accumulate" : "swiglu";
+}
+
+// Sums W[r] . xn[t] in double and the bound of each.
+void dot_rows(const std::vector<float>& w, const std::vector<double>& xn, uint32_t row, uint32_t t, uint32_t K,
+              double& sum, double& bound) {
+  sum = 0;
+  double mag = 0;
+  for (uint32_t k = 0; k < K; ++k) {
+    const double p = double(w[size_t(row) * K + k]) * xn[size_t(t) * K + k];
+    sum += p;
+    mag += std::fabs(p);
+  }
+  bound = kRelTol * mag + 1e-30;
+}
+
+}  // namespace
+
+class FusedMatmulFixture : public test::GpuFixture {
+ public:
+  void check(TensorType type, Case c, ops::MatmulPath path, Fusion f, uint32_t seed) {
+    const bool swiglu = f.epilogue == ops::Epilogue::SwiGLU;
+    const uint32_t w_rows = swiglu ? 2 * c.out_rows : c.out_rows, K = c.K, N = c.tokens, M = c.out_rows;
+    CAPTURE(test::type_label(type), path_name(path), f.norm, epilogue_name(f.epilogue), M, K, N);
+    auto values = test::random_floats(size_t(w_rows) * K, seed);
+    auto bytes = test::encode_weights(values, type);
+    auto w = test::decode_weights(bytes, type, values.size());
+    auto x = test::random_floats(size_t(N) * K, seed + 1);
+    for (float& v : x) v *= 3.0f;  // rms far from 1, so a skipped norm shows
+    auto gamma = test::random_floats(K, seed + 2);
+    auto y0 = test::random_floats(size_t(N) * M, seed + 3);
+
+    std::vector<double> xn(x.begin(), x.end());
+    if (f.norm) {
+      for (uint32_t t = 0; t < N; ++t) {
+        double ss = 0;
+        for (uint32_t k = 0; k < K; ++k) ss += double(x[size_t(t) * K + k]) * x[size_t(t) * K + k];
+        const double scale = 1.0 / std::sqrt(ss / K + kEps);
+        for (uint32_t k = 0; k < K; ++k) xn[size_t(t) * K + k] *= scale * gamma[k];
+      }
+    }
+
+    auto dy = upload(y0);
+    graph::Graph g(ctx.device());
+    ops::MatmulOptions options{.path = path, .epilogue = f.epilogue};
+    if (f.norm) {
+      options.norm_weight = upload(gamma);
+      options.norm_eps = kEps;
+    }
+    ops::matmul(ctx, g, {upload(bytes), type, w_rows, K}, upload(x), dy, N, options);
+    g.run();
+    REQUIRE(g.node_count() == 1);
+    auto y = download<float>(dy, size_t(N) * M);
+
+    size_t bad = 0;
+    for (uint32_t t = 0; t < N; ++t) {
+      for (uint32_t r = 0; r < M; ++r) {
+        double want, bound;
+        dot_rows(w, xn, r, t, K, want, bound);
+        if (swiglu) {
+          double up, up_bound;
+          dot_rows(w, xn, M + r, t, K, up, up_bound);
+          const double silu = want / (1.0 + std::exp(-want));
+          bound = 1.1 * std::fabs(up) * bound + std::fabs(silu) * up_bound + 1e-6 * std::fabs(silu * up);
+          want = silu * up;
+        } else if (f.epilogue == ops::Epilogue::Accumulate) {
+          want += y0[size_t(t) * M + r];
+          bound += std::ldexp(std::fabs(want), -23);
+        }
+        const double got = y[size_t(t) * M + r];
+        if (!(std::fabs(got - want) <= bound)) {
+          if (bad < 5) UNSCOPED_INFO("t " << t << " row " << r << ": got " << got << ", want " << want << " +- " << bound);
+          ++bad;
+        }
+      }
+    }
+    CHECK(bad == 0);
+  }
+};
+
+TEST_CASE_METHOD(FusedMatmulFixture, "matmul fuses an input RMSNorm, a residual add and SwiGLU",
+                 "[shaders][matmul][fused]") {
+  const Fusion fusions[] = {{true, ops::Epilogue::Store},
+                            {false, ops::Epilogue::Accumulate},
+                            {true, ops::Epilogue::Accumulate},
+                            {false, ops::Epilogue::SwiGLU},
+                            {true, ops::Epilogue::SwiGLU}};
+  const TensorType types[] = {TensorType::F32, TensorType::F16, TensorType::BF16, TensorType::Q8_0,
+                              TensorType::Q4_1, TensorType::Q4_K, TensorType::Q6_K, TensorType::IQ4_XS};
+  uint32_t seed = 1;
+  for (TensorType type : types) {
+    const uint32_t block = test::block_elements(type);
+    // K: whole blocks for blocked types; for floats one K of whole texels and one not a multiple of 4.
+    const uint32_t k_wide = block > 1 ? 3 * block : 264, k_odd = block > 1 ? block : 47;
+    // Every fusion on one float and one super-block type; the others (each
+    // type's own loads) with both fusions of the decode step.
+    const bool all = type == TensorType::F32 || type == TensorType::Q4_K;
+    for (Fusion f : fusions) {
+      if (!all && !f.norm) continue;
+      if (!all && f.epilogue == ops::Epilogue::Store) continue;
+      for (auto path : {ops::MatmulPath::Vector, ops::MatmulPath::VectorTexels}) {
+        if (all) check(type, {1, k_wide, 1}, path, f, seed++);
+        check(type, {13, k_odd, 3}, path, f, seed++);
+        check(type, {37, k_wide, 9}, path, f, seed++);  // 9 tokens: a second token group of one
+      }
+      if (all) check(type, {13, k_odd, 3}, ops::MatmulPath::Tiled, f, seed++);
+      check(type, {67, k_wide, 70}, ops::MatmulPath::Tiled, f, seed++);  // partial row and token tiles
+    }
+  }
+}
+
+TEST_CASE_METHOD(FusedMatmulFixture, "matmul refuses a SwiGLU epilogue on part of a weight", "[shaders][matmul][fused]") {
+  auto dw = device_buffer(4096), dx = device_buffer(4096), dy = device_buffer(4096);
+  graph::Graph g(ctx.device());
+  CHECK_THROWS_AS(ops::matmul(ctx, g, {dw, TensorType::F32, 7, 8}, dx, dy, 1, {.epilogue = ops::Epilogue::SwiGLU}),
+                  Error);
+  CHECK_THROWS_AS(ops::matmul(ctx, g, {dw, TensorType::F32, 8, 8}, dx, dy, 1,
+                              {.row_begin = 2, .epilogue = ops::Epilogue::SwiGLU}),
+                  Error);
+  // A norm weight shorter than K.
+  CHECK_THROWS_AS(ops::matmul(ctx, g, {dw, TensorType::F32, 8, 8}, dx, dy, 1, {.norm_weight = dx.sub(0, 16)}), Error);
+}
