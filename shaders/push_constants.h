@@ -171,6 +171,22 @@ VKM_PUSH_BLOCK(Rope) {
 } VKM_PUSH_END(Rope)
 #endif
 
+// Fused QK-norm + RoPE + KV append (qkv_prepare.comp) over qkv rows
+// [tokens][token_stride] holding q (n_heads heads), k and v (n_kv_heads each)
+// of head_dim floats, in that order; K and V go to pools of block_size slots.
+#if defined(__cplusplus) || defined(PUSH_QkvPrepare)
+VKM_PUSH_BLOCK(QkvPrepare) {
+  uint tokens;
+  uint n_heads;
+  uint n_kv_heads;
+  uint head_dim;
+  uint token_stride;
+  uint block_size;
+  float attention_factor;
+  float eps;
+} VKM_PUSH_END(QkvPrepare)
+#endif
+
 // Row softmax (softmax.comp): rows of n floats.
 #if defined(__cplusplus) || defined(PUSH_Softmax)
 VKM_PUSH_BLOCK(Softmax) {
@@ -205,6 +221,7 @@ static_assert(sizeof(CopyColumns) == 16);
 static_assert(sizeof(AddBias) == 8);
 static_assert(sizeof(RmsNorm) == 20);
 static_assert(sizeof(Rope) == 28);
+static_assert(sizeof(QkvPrepare) == 32);
 static_assert(sizeof(Softmax) == 8);
 static_assert(sizeof(Swiglu) == 24);
 }  // namespace vkmind::push

@@ -18,21 +18,7 @@ layout(std430, binding = 1) buffer K { float k[]; };
 layout(std430, binding = 2) readonly buffer Positions { int positions[]; };
 layout(std430, binding = 3) readonly buffer InvFreq { float inv_freq[]; };
 
-// Vulkan bounds sin/cos error only on [-pi, pi]; GPUs lose accuracy fast
-// beyond it, and angles reach pos (tens of thousands of radians). Reduce by
-// 2*pi in three parts (Cody-Waite): C1 and C2 have few significant bits, so
-// n*C1 and n*C2 are exact for n < 2^18 (angles up to ~1.6e6) and a - n*C1 is
-// exact (Sterbenz); `precise` keeps the compiler from regrouping the terms.
-vec2 cos_sin(float a) {
-  const float C1 = 6.25;                   // 5 significant bits
-  const float C2 = 0.033203125;            // 17/512, 5 significant bits
-  const float C3 = -1.7817820413768e-05;   // 2*pi - C1 - C2 (its f32 rounding: 1e-12)
-  precise float n = roundEven(a * 0.15915494309189535);
-  precise float r = a - n * C1;
-  r = r - n * C2;
-  r = r - n * C3;
-  return vec2(cos(r), sin(r));
-}
+#include "rope_angle.glsl"
 
 void main() {
   const uint half_dim = pc.head_dim / 2;
