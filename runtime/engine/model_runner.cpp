@@ -3,14 +3,14 @@
 //
 //   x = embed(ids)
 //   for each layer:
-//     xn  = rmsnorm(x)                      (fused with the residual add below)
-//     qkv = xn Wqkv^T (+ bias)              one matmul; q, k, v are column bands
-//     q, k = qk_norm(q, k); rope(q, k)      in place, strided
-//     kv_append(k, v); a = attention(q)     paged KV cache
-//     x += a Wo^T; xn = rmsnorm(x)
-//     x += down(silu(gate(xn)) * up(xn));   gate|up is one matmul
-//       (MoE: x += shared experts(xn) + sum over the top-k routed experts, record_moe)
-//   logits = rmsnorm(x)[rows wanted] Wout^T
+//     qkv = rmsnorm(x) Wqkv^T (+ bias)      one matmul, the norm in its prologue
+//     q = rope(qk_norm(q)) in place; rope(qk_norm(k)) and v into the paged KV cache: one kernel
+//     x += attention(q) Wo^T                the residual add in the matmul's epilogue
+//     x += down(silu(gate(xn)) * up(xn)), xn = rmsnorm(x): two matmuls, the
+//       norm in gate|up's prologue and SwiGLU in its epilogue
+//       (MoE: xn = rmsnorm(x); x += shared experts(xn) + the top-k routed experts, record_moe)
+//   logits = rmsnorm(x[rows wanted]) Wout^T
+// A dense layer is 6 dispatches: qkv, prepare, attention, o, gate|up, down.
 #include "runtime/engine/model_runner.h"
 
 #include <algorithm>
@@ -31,6 +31,7 @@
 #include "runtime/ops/weight_view.h"
 #include "runtime/ops/moe.h"
 #include "runtime/ops/norm.h"
+#include "runtime/ops/qkv_prepare.h"
 #include "runtime/ops/rope.h"
 #include "runtime/ops/swiglu.h"
 #include "runtime/vk/context.h"
@@ -94,7 +95,7 @@ struct ModelRunner::Impl {
   ops::RopePairing pairing;
   // Per-step inputs (host-visible) and activations (device-local).
   vk::BufferSlice ids, logit_rows, logits;
-  vk::BufferSlice x, xn, qkv, attn, branch, gate_up, act, picked;
+  vk::BufferSlice x, xn, qkv, attn, gate_up, act, picked;
   // MoE, for capacity tokens x top_k slots: router logits [T][E], the choice
   // ids/weights [T][k], and per (token, slot) pair gate|up, activation, output.
   vk::BufferSlice router_logits, expert_ids, expert_weights, pair_gate_up, pair_act, pair_out;
@@ -176,7 +177,6 @@ struct ModelRunner::Impl {
     xn = act_arena.allocate(T * d.hidden * 4);
     qkv = act_arena.allocate(T * qkv_width * 4);
     attn = act_arena.allocate(T * d.n_heads * d.head_dim * 4);
-    branch = act_arena.allocate(T * d.hidden * 4);
     // The dense FFN, or a MoE layer's shared experts (one at a time).
     const uint64_t ffn = std::max<uint64_t>(d.is_moe() ? 1 : d.ffn_hidden, d.moe.shared_expert_ffn);
     gate_up = act_arena.allocate(T * 2 * ffn * 4);
@@ -248,81 +248,102 @@ struct ModelRunner::Impl {
   }
 
 
-  // out = in m^T; a matrix fused from tensors of different types is one matmul per piece.
+  // out = in m^T (with the options' fusions); a matrix fused from tensors of
+  // different types is one matmul per piece, into its band of out.
   void project(graph::Graph& g, const DeviceMatrix& m, const vk::BufferSlice& in, const vk::BufferSlice& out,
-               uint32_t T) {
-    if (m.pieces.empty()) return ops::matmul(ctx, g, view(m), in, out, T);
-    uint32_t row = 0;
+               uint32_t T, ops::MatmulOptions options = {}) {
+    if (m.pieces.empty()) return ops::matmul(ctx, g, view(m), in, out, T, options);
+    options.y_stride = m.rows;
     for (const DeviceMatrix& piece : m.pieces) {
-      ops::matmul(ctx, g, view(piece), in, out, T, {.y_stride = m.rows, .y_offset = row});
-      row += piece.rows;
+      ops::matmul(ctx, g, view(piece), in, out, T, options);
+      options.y_offset += piece.rows;
     }
   }
 
-  // branch = down(silu(gate(xn)) * up(xn)) for T tokens, F = the FFN's width.
-  void record_ffn(graph::Graph& g, const DeviceMatrix& gate_up_w, const DeviceMatrix& down_w,
-                  const vk::BufferSlice& out, uint32_t T) {
-    const uint32_t F = gate_up_w.rows / 2;
-    project(g, gate_up_w, xn, gate_up, T);
-    ops::swiglu_fused(ctx, g, gate_up, act, T, F);
-    project(g, down_w, act, out, T);
+  // The options of a matmul whose input is rmsnorm(in) * weight.
+  ops::MatmulOptions normed(const vk::BufferSlice& weight, ops::Epilogue epilogue = ops::Epilogue::Store) const {
+    return {.norm_weight = weight, .norm_eps = float(d.norm_eps), .epilogue = epilogue};
   }
 
-  // branch = sum_s shared_s(xn) + sum over the token's top-k experts e of w_e expert_e(xn),
-  // computing only the selected experts (runtime/ops/moe.h).
+  // x += down(silu(gate(xn)) * up(xn)) for T tokens, xn = rmsnorm(in) * norm
+  // when a norm is given, else in itself.
+  void record_ffn(graph::Graph& g, const DeviceMatrix& gate_up_w, const DeviceMatrix& down_w,
+                  const vk::BufferSlice& in, const vk::BufferSlice& norm, uint32_t T) {
+    const ops::MatmulOptions accumulate{.epilogue = ops::Epilogue::Accumulate};
+    if (gate_up_w.pieces.empty() && ops::fits_one_binding(ctx.device(), view(gate_up_w))) {
+      ops::MatmulOptions options = norm.buffer ? normed(norm) : ops::MatmulOptions{};
+      options.epilogue = ops::Epilogue::SwiGLU;
+      project(g, gate_up_w, in, act, T, options);
+    } else {
+      // Gate and up of different types, or too large for one binding: the
+      // product, then the activation.
+      const uint32_t F = gate_up_w.rows / 2;
+      if (norm.buffer) ops::rmsnorm(ctx, g, in, norm, xn, T, d.hidden, float(d.norm_eps));
+      project(g, gate_up_w, norm.buffer ? xn : in, gate_up, T);
+      ops::swiglu_fused(ctx, g, gate_up, act, T, F);
+    }
+    project(g, down_w, act, x, T, accumulate);
+  }
+
+  // x += sum_s shared_s(xn) + sum over the token's top-k experts e of w_e expert_e(xn),
+  // xn = rmsnorm(x) * ffn_norm, computing only the selected experts (runtime/ops/moe.h).
   void record_moe(graph::Graph& g, const LayerWeights& L, uint32_t T) {
     const MoeDesc& m = d.moe;
     const uint32_t k = m.top_k, pairs = T * k, F = uint32_t(m.expert_ffn);
-    // Shared experts first, into branch; the second and later ones pass
-    // through pair_out, which the routed experts only write afterwards.
-    for (size_t s = 0; s < L.shexp_gate_up.size(); ++s) {
-      record_ffn(g, L.shexp_gate_up[s], L.shexp_down[s], s == 0 ? branch : pair_out, T);
-      if (s > 0) ops::add(ctx, g, branch, pair_out, branch, T * d.hidden);
-    }
+    ops::rmsnorm(ctx, g, x, L.ffn_norm, xn, T, d.hidden, float(d.norm_eps));
+    for (size_t s = 0; s < L.shexp_gate_up.size(); ++s) record_ffn(g, L.shexp_gate_up[s], L.shexp_down[s], xn, {}, T);
     project(g, L.router, xn, router_logits, T);
     ops::moe_router(ctx, g, router_logits, expert_ids, expert_weights, T, m.n_experts, k, m.norm_topk_prob);
     ops::gather_matmul(ctx, g, view(L.exps_gate_up), m.n_experts, xn, expert_ids, pair_gate_up, pairs, k);
     ops::swiglu_fused(ctx, g, pair_gate_up, pair_act, pairs, F);
     ops::gather_matmul(ctx, g, view(L.exps_down), m.n_experts, pair_act, expert_ids, pair_out, pairs, 1);
-    ops::moe_combine(ctx, g, pair_out, expert_weights, branch, T, d.hidden, k, !L.shexp_gate_up.empty());
+    ops::moe_combine(ctx, g, pair_out, expert_weights, x, T, d.hidden, k, true);
+  }
+
+  // q = rope(qk_norm(q)) in place, k and v into layer l's KV pools: one
+  // kernel, or the four unfused ones when head_dim is not a multiple of 4.
+  void record_qkv_prepare(graph::Graph& g, const LayerWeights& L, uint32_t l, const ops::AttentionPlan& plan,
+                          uint32_t T) {
+    const float eps = float(d.norm_eps);
+    const vk::BufferSlice q = qkv_band(0);
+    if (d.head_dim % 4 == 0) {
+      return ops::qkv_prepare(ctx, g, {T, d.n_heads, d.n_kv_heads, d.head_dim, pairing, attention_factor, qkv_width},
+                              qkv, d.qk_norm ? &L.q_norm : nullptr, d.qk_norm ? &L.k_norm : nullptr, plan.positions(),
+                              inv_freq, plan.slot_mapping(), k_pools[l], v_pools[l], eps, kv);
+    }
+    const vk::BufferSlice k = qkv_band(d.n_heads * d.head_dim);
+    const vk::BufferSlice v = qkv_band((d.n_heads + d.n_kv_heads) * d.head_dim);
+    if (d.qk_norm) {
+      ops::rmsnorm_heads(ctx, g, q, L.q_norm, q, T, d.n_heads, d.head_dim, eps, qkv_width);
+      ops::rmsnorm_heads(ctx, g, k, L.k_norm, k, T, d.n_kv_heads, d.head_dim, eps, qkv_width);
+    }
+    ops::RopeDims rope{T, d.n_heads, d.n_kv_heads, d.head_dim, pairing, attention_factor, qkv_width, qkv_width};
+    ops::rope(ctx, g, q, k, plan.positions(), inv_freq, rope);
+    ops::kv_append(ctx, g, kv, k, v, plan.slot_mapping(), k_pools[l], v_pools[l], T, qkv_width);
   }
 
   std::unique_ptr<graph::Graph> build(uint32_t T, uint32_t R, bool decode) {
     auto g = std::make_unique<graph::Graph>(ctx.device());
     const ops::AttentionPlan& plan = decode ? *decode_plan : *prefill_plan;
-    const float eps = float(d.norm_eps);
-    const uint32_t H = d.hidden;
     const vk::BufferSlice q = qkv_band(0);
-    const vk::BufferSlice k = qkv_band(d.n_heads * d.head_dim);
-    const vk::BufferSlice v = qkv_band((d.n_heads + d.n_kv_heads) * d.head_dim);
 
     ops::embedding(ctx, *g, view(w.token_embd), ids, x, T);
-    ops::rmsnorm(ctx, *g, x, w.layers[0].attn_norm, xn, T, H, eps);
     for (uint32_t l = 0; l < d.n_layers; ++l) {
       const LayerWeights& L = w.layers[l];
-      project(*g, L.qkv, xn, qkv, T);
+      project(*g, L.qkv, x, qkv, T, normed(L.attn_norm));
       if (d.attn_qkv_bias) ops::add_bias(ctx, *g, qkv, L.qkv_bias, T, qkv_width);
-      if (d.qk_norm) {
-        ops::rmsnorm_heads(ctx, *g, q, L.q_norm, q, T, d.n_heads, d.head_dim, eps, qkv_width);
-        ops::rmsnorm_heads(ctx, *g, k, L.k_norm, k, T, d.n_kv_heads, d.head_dim, eps, qkv_width);
-      }
-      ops::RopeDims rope{T, d.n_heads, d.n_kv_heads, d.head_dim, pairing, attention_factor, qkv_width, qkv_width};
-      ops::rope(ctx, *g, q, k, plan.positions(), inv_freq, rope);
-      ops::kv_append(ctx, *g, kv, k, v, plan.slot_mapping(), k_pools[l], v_pools[l], T, qkv_width);
+      record_qkv_prepare(*g, L, l, plan, T);
       ops::attention(ctx, *g, plan, q, k_pools[l], v_pools[l], attn, qkv_width, 0);
-      project(*g, L.attn_output, attn, branch, T);
-      ops::rmsnorm_residual(ctx, *g, branch, x, L.ffn_norm, xn, T, H, eps);
+      project(*g, L.attn_output, attn, x, T, {.epilogue = ops::Epilogue::Accumulate});
       if (d.is_moe()) {
         record_moe(*g, L, T);
       } else {
-        record_ffn(*g, L.gate_up, L.down, branch, T);
+        record_ffn(*g, L.gate_up, L.down, x, L.ffn_norm, T);
       }
-      const vk::BufferSlice& next_norm = l + 1 < d.n_layers ? w.layers[l + 1].attn_norm : w.output_norm;
-      ops::rmsnorm_residual(ctx, *g, branch, x, next_norm, xn, T, H, eps);
     }
     // Only the rows whose logits are wanted go through the (large) head.
-    ops::embedding(ctx, *g, ops::WeightView{xn, TensorType::F32, T, H}, logit_rows, picked, R);
-    project(*g, w.output, picked, logits, R);
+    ops::embedding(ctx, *g, ops::WeightView{x, TensorType::F32, T, d.hidden}, logit_rows, picked, R);
+    project(*g, w.output, picked, logits, R, normed(w.output_norm));
     g->record();
     return g;
   }
