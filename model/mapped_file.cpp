@@ -45,4 +45,12 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
+void release_mapped_pages(std::span<const uint8_t> bytes) {
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(bytes.data()) + page - 1) / page * page;
+  const uintptr_t end = (uintptr_t(bytes.data()) + bytes.size()) / page * page;
+  // Advice only: on failure the pages merely stay resident.
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 }  // namespace vkmind

@@ -24,4 +24,10 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Drops the resident pages lying wholly inside `bytes`, a range of some
+// MappedFile's mapping (read-only, so nothing is lost): the process's resident
+// set shrinks, and a later read faults the pages back in from the page cache.
+// Used once a tensor is on the device, so that the model is not resident twice.
+void release_mapped_pages(std::span<const uint8_t> bytes);
+
 }  // namespace vkmind

@@ -3,6 +3,7 @@
 #include <span>
 #include <string>
 
+#include "model/mapped_file.h"
 #include "model/model_desc.h"
 #include "model/weight_codec.h"
 #include "runtime/vk/context.h"
@@ -100,6 +101,7 @@ class Uploader {
     uint64_t offset = 0;
     for (const ModelTensor* t : parts) {
       ctx_.transfer().upload(m.slice.sub(offset, t->data.size()), t->data.data(), t->data.size());
+      release_mapped_pages(t->data);
       offset += t->data.size();
     }
     return m;

@@ -94,8 +94,13 @@ Arena::Block& Arena::new_block(VkDeviceSize bytes) {
   device_.count(Device::Created::memory_allocation);
   vk_check(vkBindBufferMemory(device, buffer, memory, 0), "vkBindBufferMemory");
 
+  // Device memory that is host-visible too (CPU devices, integrated GPUs) is
+  // mapped as well: uploads are then one memcpy, without staging or a queue copy.
+  VkPhysicalDeviceMemoryProperties props;
+  vkGetPhysicalDeviceMemoryProperties(device_.physical(), &props);
+  const VkMemoryPropertyFlags coherent = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
   uint8_t* mapped = nullptr;
-  if (kind_ == MemoryKind::HostVisible) {
+  if (kind_ == MemoryKind::HostVisible || (props.memoryTypes[alloc.memoryTypeIndex].propertyFlags & coherent) == coherent) {
     void* p = nullptr;
     vk_check(vkMapMemory(device, memory, 0, VK_WHOLE_SIZE, 0, &p), "vkMapMemory");
     mapped = static_cast<uint8_t*>(p);

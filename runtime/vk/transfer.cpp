@@ -21,8 +21,13 @@ void check_fits(const BufferSlice& slice, size_t bytes, const char* what) {
 }  // namespace
 
 Transfer::Transfer(Device& device, VkDeviceSize staging_bytes)
-    : device_(device), staging_arena_(device, MemoryKind::HostVisible, staging_bytes) {
-  staging_ = staging_arena_.allocate(staging_bytes);
+    : device_(device), staging_arena_(device, MemoryKind::HostVisible, staging_bytes), staging_bytes_(staging_bytes) {}
+
+// Allocated on first use: where device memory is host-visible (CPU devices,
+// integrated GPUs) every copy is a memcpy and no staging memory is ever held.
+const BufferSlice& Transfer::staging() {
+  if (!staging_.buffer) staging_ = staging_arena_.allocate(staging_bytes_);
+  return staging_;
 }
 
 void Transfer::upload(const BufferSlice& dst, const void* src, size_t bytes) {
@@ -33,7 +38,7 @@ void Transfer::upload(const BufferSlice& dst, const void* src, size_t bytes) {
   }
   const auto* from = static_cast<const uint8_t*>(src);
   for (size_t done = 0; done < bytes;) {
-    const size_t chunk = std::min<size_t>(bytes - done, staging_.size);
+    const size_t chunk = std::min<size_t>(bytes - done, staging().size);
     std::memcpy(staging_.mapped, from + done, chunk);
     device_.run_once([&](VkCommandBuffer cmd) {
       VkBufferCopy region{staging_.offset, dst.offset + done, chunk};
@@ -51,7 +56,7 @@ void Transfer::download(const BufferSlice& src, void* dst, size_t bytes) {
   }
   auto* to = static_cast<uint8_t*>(dst);
   for (size_t done = 0; done < bytes;) {
-    const size_t chunk = std::min<size_t>(bytes - done, staging_.size);
+    const size_t chunk = std::min<size_t>(bytes - done, staging().size);
     device_.run_once([&](VkCommandBuffer cmd) {
       VkBufferCopy region{src.offset + done, staging_.offset, chunk};
       vkCmdCopyBuffer(cmd, src.buffer, staging_.buffer, 1, &region);

@@ -1,6 +1,7 @@
 // Host <-> device copies through a fixed host-visible staging buffer, in
 // chunks, so any size moves with bounded host-visible memory. Host-visible
-// destinations are written directly.
+// destinations (vk::Arena maps device memory that is host-visible) are
+// written directly.
 #pragma once
 
 #include <cstddef>
@@ -18,8 +19,11 @@ class Transfer {
   void download(const BufferSlice& src, void* dst, size_t bytes);
 
  private:
+  const BufferSlice& staging();
+
   Device& device_;
   Arena staging_arena_;
+  VkDeviceSize staging_bytes_;
   BufferSlice staging_;
 };
 
