@@ -17,13 +17,14 @@
 //      alpha = exp(m_old - m_new), P = exp(S - m_new), running sum;
 //   4. acc = acc * alpha + P V; each invocation owns NACC (row, dim) outputs.
 // At the end an item either writes out = acc / l (slot == ~0u) or, for the
-// flash-decoding split path, the unnormalised partial (acc, m, l) to
-// part[((slot * n_kv_heads + kvh) * R + r) * (HD + 2)], merged later by
-// attention_merge.comp.
+// flash-decoding split path (one query token per item, R = N_REP), the
+// unnormalised partial (acc, m, l) of split slot `slot`; the workgroup whose
+// split of the token arrives last then merges them all (attention_merge.glsl).
 //
 // The grid is sized for the largest batch at graph-build time; items past
 // items[0] (this step's count) leave at once.
 #extension GL_EXT_control_flow_attributes : require
+#extension GL_KHR_memory_scope_semantics : require
 #define PUSH_Attention
 #include "push_constants.h"
 #define KV_K_BINDING 1
@@ -54,7 +55,9 @@ layout(std430, binding = 3) readonly buffer Tables { uint tables[]; };
 layout(std430, binding = 4) readonly buffer Positions { uint positions[]; };
 layout(std430, binding = 5) readonly buffer Items { uint items[]; };
 layout(std430, binding = 6) writeonly buffer Out { float result[]; };
-layout(std430, binding = 7) writeonly buffer Part { float part[]; };
+layout(std430, binding = 7) coherent buffer Part { float part[]; };
+layout(std430, binding = 8) buffer Arrivals { uint arrivals[]; };
+#include "attention_merge.glsl"
 
 shared float q_s[R * HD];
 shared float k_s[BK * KS];
@@ -179,7 +182,7 @@ void main() {
     if (slot == NO_SLOT) {
       result[(tok0 + qi) * pc.out_stride + (kvh * N_REP + r % N_REP) * HD + d] = acc[i] / l_s[r];
     } else {
-      const uint p = ((slot * pc.n_kv_heads + kvh) * R + r) * (HD + 2);
+      const uint p = partial_offset(slot, kvh, r);
       part[p + d] = acc[i];
       if (d == 0) {
         part[p + HD] = m_s[r];
@@ -187,4 +190,9 @@ void main() {
       }
     }
   }
+
+  if (slot == NO_SLOT) return;
+  const uint splits = items[w + 7];
+  if (!arrived_last(tok0 * pc.n_kv_heads + kvh, splits)) return;
+  merge_partials(tok0, kvh, items[w + 6], splits, tid, WG);
 }

@@ -1,12 +1,13 @@
 #version 450
 // Flash-decoding split items (one query token each) for devices whose
 // workgroup is one subgroup: one subgroup per (item, kv head), no shared
-// memory, no barrier. The host picks it on CPU devices (lavapipe), where
-// attention.comp's shared-memory tiles are read lane by lane and its barriers
-// are coroutine switches; attention.comp stays the kernel for GPUs and for
-// prefill tiles. Items, bindings, push constants and the partial-result
-// layout are attention.comp's (runtime/ops/attention.h), so attention_merge
-// serves both.
+// memory in the key loop and no barrier but the two of the final merge
+// (attention_merge.glsl), run only by splits of a token with several. The
+// host picks it on CPU devices (lavapipe), where attention.comp's
+// shared-memory tiles are read lane by lane and its barriers are coroutine
+// switches; attention.comp stays the kernel for GPUs and for prefill tiles.
+// Items, bindings, push constants and the partial-result layout are
+// attention.comp's (runtime/ops/attention.h).
 //
 // Lane l owns the head-dim pairs l, l + WG, l + 2 WG, ... of every query row
 // and of each key/value: per key, each lane multiplies its pairs, subgroupAdd
@@ -15,6 +16,7 @@
 // uniform score while each lane updates only its own accumulator pairs.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_KHR_memory_scope_semantics : require
 #define PUSH_Attention
 #include "push_constants.h"
 #define KV_K_BINDING 1
@@ -40,7 +42,9 @@ layout(std430, binding = 3) readonly buffer Tables { uint tables[]; };
 layout(std430, binding = 4) readonly buffer Positions { uint positions[]; };
 layout(std430, binding = 5) readonly buffer Items { uint items[]; };
 layout(std430, binding = 6) writeonly buffer Out { float result[]; };
-layout(std430, binding = 7) writeonly buffer Part { float part[]; };
+layout(std430, binding = 7) coherent buffer Part { float part[]; };
+layout(std430, binding = 8) buffer Arrivals { uint arrivals[]; };
+#include "attention_merge.glsl"
 
 void main() {
   const uint lane = gl_LocalInvocationID.x;
@@ -104,7 +108,7 @@ void main() {
         result[o] = a.x / l[r];
         result[o + 1] = a.y / l[r];
       } else {
-        const uint o = ((slot * pc.n_kv_heads + kvh) * N_REP + r) * (HD + 2);
+        const uint o = partial_offset(slot, kvh, r);
         part[o + 2 * p] = a.x;
         part[o + 2 * p + 1] = a.y;
         if (p == 0) {
@@ -114,4 +118,9 @@ void main() {
       }
     }
   }
+
+  if (slot == NO_SLOT) return;
+  const uint splits = items[w + 7];
+  if (!arrived_last(tok * pc.n_kv_heads + kvh, splits)) return;
+  merge_partials(tok, kvh, items[w + 6], splits, lane, WG);
 }

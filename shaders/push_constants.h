@@ -137,14 +137,6 @@ VKM_PUSH_BLOCK(Attention) {
 } VKM_PUSH_END(Attention)
 #endif
 
-// Flash-decoding merge (attention_merge.comp).
-#if defined(__cplusplus) || defined(PUSH_AttentionMerge)
-VKM_PUSH_BLOCK(AttentionMerge) {
-  uint n_heads;
-  uint out_stride;
-} VKM_PUSH_END(AttentionMerge)
-#endif
-
 // RMSNorm (rmsnorm.comp): rows of n floats; row r is head r % heads of token
 // r / heads, starting at float (r / heads) * token_stride + (r % heads) * n.
 #if defined(__cplusplus) || defined(PUSH_RmsNorm)
@@ -210,7 +202,6 @@ VKM_PUSH_BLOCK(Swiglu) {
 #ifdef __cplusplus
 static_assert(sizeof(KvAppend) == 20);
 static_assert(sizeof(Attention) == 20);
-static_assert(sizeof(AttentionMerge) == 8);
 static_assert(sizeof(Add) == 4);
 static_assert(sizeof(Matmul) == 32);
 static_assert(sizeof(GatherMatmul) == 44);

@@ -14,17 +14,18 @@ namespace {
 
 constexpr uint32_t kHeaderWords = 4;
 constexpr uint32_t kItemWords = 8;
-constexpr uint32_t kMergeWords = 4;
-constexpr uint32_t kMergeWorkgroup = 64;
+constexpr uint32_t kDispatches = 2;  // prefill tiles, decode splits
 constexpr uint32_t kArgumentStride = 16;  // bytes per VkDispatchIndirectCommand slot
 constexpr uint32_t kMaxAccumulators = 64;  // per-invocation output registers (NACC)
+constexpr uint32_t kBindings = 9;          // of attention.comp and attention_split_subgroup.comp
 
 uint32_t div_up(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 
-// Shared memory of attention.comp for one configuration (f32 everywhere).
+// Shared memory of attention.comp for one configuration (32-bit words
+// everywhere; the last one is attention_merge.glsl's arrival count).
 uint32_t shared_bytes(uint32_t hd, uint32_t n_rep, uint32_t bq, uint32_t bk, uint32_t lanes) {
   const uint64_t r = uint64_t(bq) * n_rep;
-  return uint32_t(4 * (r * hd + uint64_t(bk) * (hd + 1) + uint64_t(bk) * hd + r * bk * lanes + 4 * r));
+  return uint32_t(4 * (r * hd + uint64_t(bk) * (hd + 1) + uint64_t(bk) * hd + r * bk * lanes + 4 * r + 1));
 }
 
 // Largest tiles that fit: BK from 32 down to 8, then fewer query tokens.
@@ -89,10 +90,9 @@ AttentionPlan::AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& devic
   // plus one per run. Single-token runs are at most one per sequence.
   const uint32_t runs = std::min(s.max_seqs, s.max_tokens);
   tile_cap_ = s.prefill && s.max_tokens >= 2 ? s.max_tokens / prefill_.tile_tokens + std::min(runs, s.max_tokens / 2) : 0;
-  merge_cap_ = runs;
+  decode_cap_ = runs;
   split_cap_ = runs * tuning_.max_splits;
-  if (std::max(tile_cap_, split_cap_) > report.max_workgroup_count[0] ||
-      std::max(s.n_heads, merge_cap_) > report.max_workgroup_count[1])
+  if (std::max(tile_cap_, split_cap_) > report.max_workgroup_count[0] || s.n_kv_heads > report.max_workgroup_count[1])
     throw Error("attention: batch too large for one dispatch on this device");
 
   const uint64_t u32 = 4;
@@ -101,17 +101,20 @@ AttentionPlan::AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& devic
   tables_ = host.allocate(u32 * s.max_seqs * s.max_blocks_per_seq);
   tile_items_ = host.allocate(u32 * (kHeaderWords + kItemWords * std::max(tile_cap_, 1u)));
   split_items_ = host.allocate(u32 * (kHeaderWords + kItemWords * split_cap_));
-  merge_list_ = host.allocate(u32 * (kHeaderWords + kMergeWords * merge_cap_));
   partials_ = device.allocate(u32 * uint64_t(split_cap_) * s.n_heads * (s.head_dim + 2));
-  arguments_ = host.allocate(3 * kArgumentStride);
-  for (const auto* b : {&positions_, &slots_, &tables_, &tile_items_, &split_items_, &merge_list_, &arguments_})
+  // The split kernels count arrivals from zero and the last split of each
+  // (token, kv head) resets its counter, so zeroing once here suffices.
+  arrivals_ = device.allocate(u32 * s.max_tokens * s.n_kv_heads);
+  ctx.transfer().upload(arrivals_, std::vector<uint32_t>(size_t(s.max_tokens) * s.n_kv_heads, 0).data(),
+                        arrivals_.size);
+  arguments_ = host.allocate(kDispatches * kArgumentStride);
+  for (const auto* b : {&positions_, &slots_, &tables_, &tile_items_, &split_items_, &arguments_})
     if (!b->mapped) throw Error("attention: the plan's host arena is not host-visible");
   std::memset(positions_.mapped, 0, positions_.size);
   std::memset(tables_.mapped, 0, tables_.size);
   std::fill_n(words(slots_), s.max_tokens, kNoSlot);
   words(tile_items_)[0] = 0;
   words(split_items_)[0] = 0;
-  words(merge_list_)[0] = 0;
   std::memset(arguments_.mapped, 0, arguments_.size);
   runs_.reserve(s.max_tokens);
 }
@@ -174,16 +177,15 @@ void AttentionPlan::set_batch(std::span<const uint32_t> seq_rows, std::span<cons
   }
   uint32_t decode_tokens = 0;
   for (const Run& r : runs) decode_tokens += r.count == 1;
-  if (decode_tokens > merge_cap_)
+  if (decode_tokens > decode_cap_)
     throw Error("attention: " + std::to_string(decode_tokens) + " single-token runs, the plan holds " +
-                std::to_string(merge_cap_));
+                std::to_string(decode_cap_));
 
   step_ = {};
   step_.tokens = uint32_t(T);
   step_.decode_tokens = decode_tokens;
   uint32_t* tiles = words(tile_items_) + kHeaderWords;
   uint32_t* splits = words(split_items_) + kHeaderWords;
-  uint32_t* merges = words(merge_list_) + kHeaderWords;
   uint32_t slot = 0;
   for (const Run& r : runs) {
     if (r.count >= 2) {
@@ -201,29 +203,23 @@ void AttentionPlan::set_batch(std::span<const uint32_t> seq_rows, std::span<cons
     const uint32_t context = pos[r.first] + 1;
     const uint32_t per = div_up(div_up(context, splits_for(context, decode_tokens)), decode_.tile_keys) * decode_.tile_keys;
     const uint32_t n = div_up(context, per);
+    const bool merged = n > 1;
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t* it = splits + kItemWords * step_.split_items++;
       const uint32_t item[kItemWords] = {r.row, r.first, 1, i * per, std::min(context, (i + 1) * per),
-                                         n == 1 ? kNoSlot : slot + i, 0, 0};
+                                         merged ? slot + i : kNoSlot, merged ? slot : 0, n};
       std::copy(item, item + kItemWords, it);
     }
-    if (n > 1) {
-      uint32_t* m = merges + kMergeWords * step_.merged_tokens++;
-      m[0] = r.first;
-      m[1] = slot;
-      m[2] = n;
-      m[3] = 0;
+    if (merged) {
+      ++step_.merged_tokens;
       slot += n;
     }
     step_.most_splits = std::max(step_.most_splits, n);
   }
   words(tile_items_)[0] = step_.tiles;
   words(split_items_)[0] = step_.split_items;
-  words(merge_list_)[0] = step_.merged_tokens;
-  const uint32_t counts[3][3] = {{step_.tiles, s.n_kv_heads, 1},
-                                 {step_.split_items, s.n_kv_heads, 1},
-                                 {step_.merged_tokens, s.n_heads, 1}};
-  for (uint32_t i = 0; i < 3; ++i) std::memcpy(dispatch_arguments(i).mapped, counts[i], sizeof counts[i]);
+  const uint32_t counts[kDispatches][3] = {{step_.tiles, s.n_kv_heads, 1}, {step_.split_items, s.n_kv_heads, 1}};
+  for (uint32_t i = 0; i < kDispatches; ++i) std::memcpy(dispatch_arguments(i).mapped, counts[i], sizeof counts[i]);
 }
 
 void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, const vk::BufferSlice& q,
@@ -240,7 +236,7 @@ void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, con
                            float(1.0 / std::sqrt(double(s.head_dim)))};
 
   auto tiled = [&](const AttentionConfig& c) -> const vk::Pipeline& {
-    return ctx.pipeline({kernel, 8, sizeof(push::Attention),
+    return ctx.pipeline({kernel, kBindings, sizeof(push::Attention),
                          {c.workgroup, s.head_dim, n_rep, c.tile_tokens, c.tile_keys, s.block_size, c.lanes}});
   };
   auto record = [&](const vk::Pipeline& pipeline, const vk::BufferSlice& items, uint32_t which, uint32_t capacity,
@@ -248,7 +244,7 @@ void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, con
     g.dispatch_indirect(pipeline,
                {graph::reads(q), graph::reads(k_pool), graph::reads(v_pool), graph::reads(plan.block_tables()),
                 graph::reads(plan.positions()), graph::reads(items), graph::updates(out),
-                graph::writes(plan.partials())},
+                graph::updates(plan.partials()), graph::updates(plan.arrivals())},
                pc, plan.dispatch_arguments(which), {capacity, s.n_kv_heads, 1}, label);
   };
   if (plan.tile_capacity() > 0) {
@@ -258,14 +254,10 @@ void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, con
   if (plan.split_capacity() > 0) {
     const std::string split_kernel = s.kv_type == KvType::F16 ? "attention_split_f16" : "attention_split_f32";
     const vk::Pipeline& split =
-        plan.subgroup_decode() ? ctx.pipeline({split_kernel, 8, sizeof(push::Attention),
+        plan.subgroup_decode() ? ctx.pipeline({split_kernel, kBindings, sizeof(push::Attention),
                                                {ctx.device().report().subgroup_size, s.head_dim, n_rep, s.block_size}})
                                : tiled(plan.decode_config());
     record(split, plan.split_items(), AttentionPlan::kSplitDispatch, plan.split_capacity(), "attention_decode");
-    const auto& merge = ctx.pipeline({"attention_merge", 3, sizeof(push::AttentionMerge), {kMergeWorkgroup, s.head_dim}});
-    g.dispatch_indirect(merge, {graph::reads(plan.partials()), graph::reads(plan.merge_list()), graph::updates(out)},
-                        push::AttentionMerge{s.n_heads, out_stride}, plan.dispatch_arguments(AttentionPlan::kMergeDispatch),
-                        {plan.merge_capacity(), s.n_heads, 1}, "attention_merge");
   }
 }
 

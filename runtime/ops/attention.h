@@ -15,8 +15,11 @@
 //     head per workgroup, K/V tiles staged in shared memory, online softmax;
 //   - decode (run of 1 token): flash-decoding; the context is split over
 //     workgroups (split count from the context length and the batch), each
-//     writes a partial (acc, max, sum), attention_merge combines them. A
-//     context that needs one split is written directly.
+//     writes a partial (acc, max, sum) and counts itself in at a per-(token,
+//     kv head) counter; the workgroup that arrives last merges the token's
+//     partials (shaders/attention_merge.glsl). A context that needs one split
+//     is written directly. Decode is one dispatch: no merge dispatch, no
+//     barrier between splitting and merging.
 //
 // Per graph (built once, replayed every step): an AttentionPlan sized for the
 // largest step, and attention() records its dispatches. Per step, before
@@ -29,12 +32,14 @@
 //   work lists (internal to the kernels; set_batch writes them):
 //     tile items  [4 + 8*cap]: word 0 = count; item i at 4 + 8i:
 //                 seq_row, first token, tokens, key_begin, key_end, slot (~0u), 0, 0
-//     split items same format; slot != ~0u = partial row index of a split
-//     merge list  [4 + 4*cap]: word 0 = count; entry e at 4 + 4e:
-//                 token, first slot, slot count, 0
-//   dispatch arguments  3 x VkDispatchIndirectCommand (prefill, split, merge),
+//     split items same format, one token each; for a token with n > 1 splits,
+//                 slot = its split's partial slot, word 6 = the token's first
+//                 slot, word 7 = n (slot ~0u, 0, 1 otherwise)
+//   dispatch arguments  2 x VkDispatchIndirectCommand (prefill, split),
 //                 the step's item counts: the graph is recorded once for the
 //                 capacity, yet each step launches only the workgroups it has.
+// Device-only: partials() [split_cap][n_heads][head_dim + 2] floats, and
+// arrivals() [max_tokens][n_kv_heads] u32, zero between dispatches.
 #pragma once
 
 #include <cstdint>
@@ -91,14 +96,15 @@ struct AttentionStep {
   uint32_t tiles = 0;          // prefill work items
   uint32_t decode_tokens = 0;  // single-token runs
   uint32_t split_items = 0;    // decode work items (all splits)
-  uint32_t merged_tokens = 0;  // decode tokens with more than one split
+  uint32_t merged_tokens = 0;  // decode tokens with more than one split (merged by their last split)
   uint32_t most_splits = 0;
 };
 
 class AttentionPlan {
  public:
-  // Allocates the per-step buffers from `host` (host-visible) and the
-  // partial-result scratch from `device`.
+  // Allocates the per-step buffers from `host` (host-visible), the
+  // partial-result scratch and the arrival counters from `device` (zeroed
+  // here through ctx's transfer).
   AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& device, const AttentionShape& shape,
                 const AttentionTuning& tuning = {});
 
@@ -116,18 +122,18 @@ class AttentionPlan {
   const AttentionStep& step() const { return step_; }
   uint32_t tile_capacity() const { return tile_cap_; }
   uint32_t split_capacity() const { return split_cap_; }
-  uint32_t merge_capacity() const { return merge_cap_; }
+  uint32_t decode_capacity() const { return decode_cap_; }  // single-token runs per step
 
   const vk::BufferSlice& positions() const { return positions_; }
   const vk::BufferSlice& slot_mapping() const { return slots_; }
   const vk::BufferSlice& block_tables() const { return tables_; }
   const vk::BufferSlice& tile_items() const { return tile_items_; }
   const vk::BufferSlice& split_items() const { return split_items_; }
-  const vk::BufferSlice& merge_list() const { return merge_list_; }
   const vk::BufferSlice& partials() const { return partials_; }
-  // The indirect arguments of the prefill, decode-split and merge dispatches.
+  const vk::BufferSlice& arrivals() const { return arrivals_; }
+  // The indirect arguments of the prefill and decode-split dispatches.
   vk::BufferSlice dispatch_arguments(uint32_t which) const;
-  static constexpr uint32_t kPrefillDispatch = 0, kSplitDispatch = 1, kMergeDispatch = 2;
+  static constexpr uint32_t kPrefillDispatch = 0, kSplitDispatch = 1;
 
  private:
   uint32_t splits_for(uint32_t context, uint32_t decode_tokens) const;
@@ -135,11 +141,11 @@ class AttentionPlan {
   AttentionShape shape_;
   AttentionTuning tuning_;
   AttentionConfig prefill_, decode_;
-  uint32_t tile_cap_ = 0, split_cap_ = 0, merge_cap_ = 0;
+  uint32_t tile_cap_ = 0, split_cap_ = 0, decode_cap_ = 0;
   bool cpu_device_ = false;
   bool subgroup_decode_ = false;
   AttentionStep step_;
-  vk::BufferSlice positions_, slots_, tables_, tile_items_, split_items_, merge_list_, partials_, arguments_;
+  vk::BufferSlice positions_, slots_, tables_, tile_items_, split_items_, partials_, arrivals_, arguments_;
   // set_batch's scratch, kept so that a step allocates nothing.
   struct Run {
     uint32_t row, first, count;
@@ -148,8 +154,8 @@ class AttentionPlan {
 };
 
 // Records attention for the plan's batch: the prefill dispatch (when the plan
-// has tile capacity), then the decode dispatch and the merge. q_stride and
-// out_stride in floats per token; 0 = n_heads * head_dim.
+// has tile capacity), then the decode dispatch, which merges its own splits.
+// q_stride and out_stride in floats per token; 0 = n_heads * head_dim.
 void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, const vk::BufferSlice& q,
                const vk::BufferSlice& k_pool, const vk::BufferSlice& v_pool, const vk::BufferSlice& out,
                uint32_t q_stride = 0, uint32_t out_stride = 0);

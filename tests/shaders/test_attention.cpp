@@ -421,6 +421,134 @@ TEST_CASE_METHOD(test::GpuFixture, "attention graph replays with new batches", "
   }
 }
 
+TEST_CASE_METHOD(AttentionRig, "attention decode: 32 small splits per token, merged in the split dispatch",
+                 "[shaders][attention]") {
+  uint32_t i = 0;
+  for (auto kernel : {ops::DecodeKernel::Tiled, ops::DecodeKernel::Subgroup}) {
+    for (uint32_t hd : {64u, 128u}) {
+      for (uint32_t n_rep : {1u, 4u, 8u}) {
+        const KvType kv = i % 2 ? KvType::F32 : KvType::F16;
+        CAPTURE(kernel_name(kernel), hd, n_rep, name(kv));
+        // 8-key splits at least, up to 32: 2048 and 1001 keys take all 32,
+        // 78 keys a few (splits are whole key tiles), 6 keys one.
+        Case c{2 * n_rep, 2, hd, 16, kv, {{1000, 1}, {77, 1}, {2047, 1}, {5, 1}}, {8, 4096, 32, kernel}};
+        Outcome r = run(c, 700 + i++);
+        CAPTURE(r.max_err);
+        CHECK(r.step.most_splits == 32);
+        CHECK(r.step.merged_tokens == 3);
+        CHECK(r.max_err < kTolerance);
+      }
+    }
+  }
+}
+
+TEST_CASE_METHOD(test::GpuFixture, "attention decode graph replays with changing split counts",
+                 "[shaders][attention]") {
+  // The arrival counters must be back at zero after every run: a replay with
+  // fewer splits for the same token than the run before would otherwise
+  // never see its last split, and leave its output unwritten.
+  const uint32_t nh = 8, nkv = 2, hd = 64, bs = 16, seqs = 3, context = 1200, max_tokens = 8;
+  const uint32_t per_seq = context / bs, blocks = seqs * per_seq, kv_width = nkv * hd, width = nh * hd;
+  for (KvType kv : {KvType::F16, KvType::F32}) {
+    for (auto kernel : {ops::DecodeKernel::Tiled, ops::DecodeKernel::Subgroup}) {
+      CAPTURE(name(kv), kernel_name(kernel));
+      // Every position of every sequence is in the cache up front, so a step
+      // may put its tokens anywhere; keys[row] is what the pool holds.
+      std::mt19937 rng(800);
+      std::vector<uint32_t> ids(blocks);
+      std::iota(ids.begin(), ids.end(), 0);
+      std::shuffle(ids.begin(), ids.end(), rng);
+      std::vector<std::vector<uint32_t>> tables(seqs);
+      std::vector<float> keys[seqs], vals[seqs], all_k, all_v;
+      std::vector<uint32_t> slots;
+      for (uint32_t row = 0; row < seqs; ++row) {
+        tables[row].assign(ids.begin() + row * per_seq, ids.begin() + (row + 1) * per_seq);
+        keys[row] = test::random_floats(size_t(context) * kv_width, rng());
+        vals[row] = test::random_floats(size_t(context) * kv_width, rng());
+        all_k.insert(all_k.end(), keys[row].begin(), keys[row].end());
+        all_v.insert(all_v.end(), vals[row].begin(), vals[row].end());
+        for (float& x : keys[row]) x = kv_round(x, kv);
+        for (float& x : vals[row]) x = kv_round(x, kv);
+        for (uint32_t p = 0; p < context; ++p) slots.push_back(tables[row][p / bs] * bs + p % bs);
+      }
+      ops::AttentionShape shape{nh, nkv, hd, bs, kv, blocks, max_tokens, seqs, per_seq};
+      const ops::KvLayout layout = shape.kv_layout();
+      auto k_pool = device_buffer(layout.pool_bytes(blocks)), v_pool = device_buffer(layout.pool_bytes(blocks));
+      {
+        graph::Graph fill(ctx.device());
+        ops::kv_append(ctx, fill, layout, upload(all_k), upload(all_v), upload(slots), k_pool, v_pool,
+                       uint32_t(slots.size()));
+        fill.run();
+      }
+
+      ops::AttentionPlan plan(ctx, host_arena, device_arena, shape, {32, 4096, 32, kernel});
+      auto qbuf = host_arena.allocate(max_tokens * width * 4), out = host_arena.allocate(max_tokens * width * 4);
+      graph::Graph g(ctx.device());
+      ops::attention(ctx, g, plan, qbuf, k_pool, v_pool, out);
+      g.record();
+      // Prefill tiles and decode splits; the splits merge themselves.
+      CHECK(g.node_count() == 2);
+      auto* qh = reinterpret_cast<float*>(qbuf.mapped);
+      auto* oh = reinterpret_cast<float*>(out.mapped);
+
+      struct Step {
+        std::vector<uint32_t> rows, positions;
+      };
+      // Token 0 goes from many splits to fewer and back; the fifth step mixes
+      // a prefill run with decode tokens; the last is the first again.
+      const Step steps[] = {{{0}, {1100}},
+                            {{0, 1, 2}, {299, 500, 40}},
+                            {{0}, {1100}},
+                            {{2}, {63}},
+                            {{1, 1, 1, 1, 0, 2}, {500, 501, 502, 503, 900, 7}},
+                            {{0}, {1100}}};
+      std::vector<uint32_t> split_counts;
+      for (const Step& st : steps) {
+        const uint32_t T = uint32_t(st.rows.size());
+        plan.set_batch(st.rows, st.positions, tables);
+        split_counts.push_back(plan.step().most_splits);
+        for (uint32_t i = 0; i < T * width; ++i) qh[i] = 2 * std::uniform_real_distribution<float>(-1, 1)(rng);
+        for (int replay = 0; replay < 2; ++replay) {  // the same batch twice
+          std::fill(oh, oh + max_tokens * width, 1234.0f);
+          g.run();
+          double err = 0;
+          for (uint32_t t = 0; t < max_tokens; ++t) {
+            for (uint32_t h = 0; h < nh; ++h) {
+              const uint32_t kvh = h / (nh / nkv);
+              const float* q = qh + (t * nh + h) * hd;
+              std::vector<double> w(t < T ? st.positions[t] + 1 : 0);
+              double mx = -1e300, sum = 0;
+              for (uint32_t j = 0; j < w.size(); ++j) {
+                double s = 0;
+                for (uint32_t x = 0; x < hd; ++x) s += double(q[x]) * keys[st.rows[t]][(j * nkv + kvh) * hd + x];
+                mx = std::max(mx, w[j] = s / std::sqrt(double(hd)));
+              }
+              for (double& x : w) sum += (x = std::exp(x - mx));
+              for (uint32_t x = 0; x < hd; ++x) {
+                const float got = oh[(t * nh + h) * hd + x];
+                if (t >= T) {
+                  REQUIRE(got == 1234.0f);
+                  continue;
+                }
+                double o = 0;
+                for (uint32_t j = 0; j < w.size(); ++j) o += w[j] * vals[st.rows[t]][(j * nkv + kvh) * hd + x];
+                err = std::max(err, std::fabs(o / sum - got));
+              }
+            }
+          }
+          CAPTURE(T, st.positions[0], plan.step().most_splits, replay, err);
+          CHECK(err < kTolerance);
+        }
+      }
+      // The splits really changed from run to run.
+      CAPTURE(split_counts);
+      CHECK(split_counts[0] > split_counts[1]);
+      CHECK(split_counts[3] < split_counts[2]);
+      CHECK(split_counts[0] > 1);
+    }
+  }
+}
+
 TEST_CASE_METHOD(test::GpuFixture, "attention plan refuses batches it cannot hold", "[shaders][attention]") {
   ops::AttentionShape shape{4, 2, 64, 16, KvType::F16, 8, 4, 2, 2};
   ops::AttentionPlan plan(ctx, host_arena, device_arena, shape);
