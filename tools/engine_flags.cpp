@@ -151,11 +151,11 @@ void print_settings(const Engine& engine, const ModelFlags& model, const Generat
   if (!g.verbose) return;
   const SamplingParams& s = g.generate.sampling;
   std::fprintf(stderr,
-               "[vkmind] %s; loaded in %.0f ms\n"
+               "[vkmind] %s; loaded in %.0f ms (%s)\n"
                "[vkmind] context %u tokens (KV cache holds %u, %s, blocks of %u); chat template %s; BOS %s\n"
                "[vkmind] sampling: temp %g, top-k %d, top-p %g, min-p %g, repeat-penalty %g (last %d), "
                "frequency %g, presence %g, seed %llu; at most %d tokens\n",
-               engine.description().c_str(), engine.load_ms(), engine.context_length(), engine.token_capacity(),
+               engine.description().c_str(), engine.load_ms(), engine.load_report().c_str(), engine.context_length(), engine.token_capacity(),
                model.kv_type.c_str(), model.engine.kv_block_size, engine.chat_template_name().c_str(),
                g.generate.add_bos.value_or(true) ? "on" : "off", s.temperature, s.top_k, s.top_p, s.min_p,
                s.repeat_penalty, s.penalty_last_n, s.frequency_penalty, s.presence_penalty,

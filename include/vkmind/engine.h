@@ -171,6 +171,7 @@ class Engine {
   // renders chats, else the built-in family (chatml, qwen3, minimind, llama2, llama3).
   virtual std::string chat_template_name() const = 0;
   virtual double load_ms() const = 0;  // opening: parse, upload, pipelines, decode graph
+  virtual std::string load_report() const = 0;  // load_ms() by stage, in words
   virtual uint32_t vocab_size() const = 0;
   virtual std::string description() const = 0;  // model and device, one line
   virtual std::string architecture() const = 0;  // "llama", "qwen3", "minimind", ...

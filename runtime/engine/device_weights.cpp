@@ -1,5 +1,6 @@
 #include "runtime/engine/device_weights.h"
 
+#include <cstring>
 #include <span>
 #include <string>
 
@@ -24,7 +25,8 @@ std::vector<float> to_f32(const ModelTensor& t) {
 
 class Uploader {
  public:
-  Uploader(vk::Context& ctx, vk::Arena& arena, const Model& model) : ctx_(ctx), arena_(arena), model_(model) {}
+  Uploader(vk::Context& ctx, vk::Arena& arena, const Model& model, DeferredCopies* deferred)
+      : ctx_(ctx), arena_(arena), model_(model), deferred_(deferred) {}
 
   vk::BufferSlice vector_f32(const std::string& name) {
     auto values = to_f32(model_.require(name));
@@ -100,8 +102,13 @@ class Uploader {
     m.slice = allocate(parts[0]->name, bytes);
     uint64_t offset = 0;
     for (const ModelTensor* t : parts) {
-      ctx_.transfer().upload(m.slice.sub(offset, t->data.size()), t->data.data(), t->data.size());
-      release_mapped_pages(t->data);
+      const vk::BufferSlice dst = m.slice.sub(offset, t->data.size());
+      if (deferred_ && dst.mapped) {
+        deferred_->add(dst.mapped, t->data);
+      } else {
+        ctx_.transfer().upload(dst, t->data.data(), t->data.size());
+        release_mapped_pages(t->data);
+      }
       offset += t->data.size();
     }
     return m;
@@ -123,6 +130,7 @@ class Uploader {
   vk::Context& ctx_;
   vk::Arena& arena_;
   const Model& model_;
+  DeferredCopies* deferred_;
 };
 
 // Routed experts stacked into one matrix per projection (per expert: gate
@@ -148,10 +156,17 @@ void upload_moe(Uploader& up, const ModelDesc& d, const std::string& p, LayerWei
 
 }  // namespace
 
-DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model) {
+void DeferredCopies::run() const {
+  for (const Copy& c : copies_) {
+    std::memcpy(c.dst, c.src.data(), c.src.size());
+    release_mapped_pages(c.src);
+  }
+}
+
+DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model, DeferredCopies* deferred) {
   const ModelDesc& d = model.desc();
   model.check_supported();
-  Uploader up(ctx, arena, model);
+  Uploader up(ctx, arena, model, deferred);
   DeviceWeights w;
   w.token_embd = up.matrix({"token_embd.weight"});
   const bool shared_head = d.tied_embeddings || d.output_duplicates_embedding;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 
@@ -54,9 +55,30 @@ struct DeviceWeights {
   std::vector<LayerWeights> layers;
 };
 
-// Uploads every tensor the forward pass (dense or MoE) needs into `arena`. Throws
-// FormatError for a missing tensor or an unsupported type, vkmind::Error when
-// device memory runs out (naming the tensor).
-DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model);
+// Copies of weight bytes into host-visible device memory (CPU devices,
+// integrated GPUs), left for later so that they overlap the rest of start-up
+// (pipeline compilation, graph recording) on another thread.
+class DeferredCopies {
+ public:
+  void add(uint8_t* dst, std::span<const uint8_t> src) { copies_.push_back({dst, src}); }
+  // Copies everything, releasing the model file's pages as it goes (see
+  // release_mapped_pages); safe on any one thread while others use the device.
+  void run() const;
+
+ private:
+  struct Copy {
+    uint8_t* dst;
+    std::span<const uint8_t> src;
+  };
+  std::vector<Copy> copies_;
+};
+
+// Places every tensor the forward pass (dense or MoE) needs in `arena` and
+// uploads it; with `deferred`, matrices bound for mapped memory are only
+// listed there, and their contents are valid once deferred->run() returns.
+// Throws FormatError for a missing tensor or an unsupported type,
+// vkmind::Error when device memory runs out (naming the tensor).
+DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model,
+                             DeferredCopies* deferred = nullptr);
 
 }  // namespace vkmind

@@ -38,10 +38,12 @@ class EngineImpl final : public Engine {
     const auto start = Clock::now();
     model_ = Model::open(path);
     tokenizer_ = tok::load_tokenizer(path);
+    const double model_ms = ms_since(start);
     for (const auto& w : tokenizer_->warnings()) std::fprintf(stderr, "vkmind: warning: %s\n", w.c_str());
     check_vocabularies(path);
     choose_chat_template(options.chat_template);
     ctx_ = std::make_unique<vk::Context>(vk::ContextOptions{options.device, options.validation, options.print_validation});
+    const double device_ms = ms_since(start) - model_ms;
 
     RunnerOptions runner;
     const ModelDesc& d = model_->desc();
@@ -64,9 +66,17 @@ class EngineImpl final : public Engine {
     batch_tokens_ = std::max(1u, options.batch_tokens);
     runner.max_seqs = options.parallel;
     runner.prefix_cache = options.prefix_cache;
+    const auto runner_start = Clock::now();
     runner_ = std::make_unique<ModelRunner>(*ctx_, *model_, runner);
-    runner_->take_setup_ms();
+    const double graph_ms = runner_->take_setup_ms();
+    const double runner_ms = ms_since(runner_start);
     load_ms_ = ms_since(start);
+    char report[160];
+    std::snprintf(report, sizeof report,
+                  "model and tokenizer %.0f ms, Vulkan device %.0f ms, weights and KV cache %.0f ms, "
+                  "decode graph and its pipelines %.0f ms",
+                  model_ms, device_ms, runner_ms - graph_ms, graph_ms);
+    load_report_ = report;
   }
 
   GenerationStats generate(const std::string& prompt, const GenerateOptions& options,
@@ -160,6 +170,7 @@ class EngineImpl final : public Engine {
   bool default_add_bos() const override { return tokenizer_->add_bos_by_default(); }
   std::string chat_template_name() const override { return chat_formatter_.name(); }
   double load_ms() const override { return load_ms_; }
+  std::string load_report() const override { return load_report_; }
 
   double time_prefill(uint32_t tokens, uint32_t depth) override { return time_forward(tokens, depth, tokens); }
   double time_decode(uint32_t tokens, uint32_t depth) override { return time_forward(tokens, depth, 1); }
@@ -368,6 +379,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<vk::Context> ctx_;
   std::unique_ptr<ModelRunner> runner_;
   double load_ms_ = 0;
+  std::string load_report_;
   uint32_t parallel_ = 1, batch_tokens_ = 512;
   // The runner is shared by the single-request calls (sequence 0, caller's
   // thread) and the request loop (its own thread); each holds this while it

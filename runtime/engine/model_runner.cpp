@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 
@@ -82,6 +83,7 @@ struct ModelRunner::Impl {
   uint32_t capacity;  // tokens per step
   uint32_t qkv_width;
   vk::Arena weight_arena, kv_arena, act_arena, host_arena;
+  DeferredCopies weight_copies;  // done by the end of the constructor
   DeviceWeights w;
   ops::KvLayout kv;
   uint32_t num_blocks;
@@ -118,7 +120,7 @@ struct ModelRunner::Impl {
         kv_arena(c.device(), vk::MemoryKind::DeviceLocal),
         act_arena(c.device(), vk::MemoryKind::DeviceLocal, VkDeviceSize(32) << 20),
         host_arena(c.device(), vk::MemoryKind::HostVisible, VkDeviceSize(8) << 20),
-        w(upload_weights(c, weight_arena, model)),
+        w(upload_weights(c, weight_arena, model, &weight_copies)),
         kv{d.n_kv_heads, d.head_dim, o.kv_block_size,
            o.kv_type == KvType::F16 ? ops::KvType::F16 : ops::KvType::F32},
         num_blocks(pool_blocks(o)),
@@ -126,6 +128,9 @@ struct ModelRunner::Impl {
         blocks((check_kv_fits(), num_blocks), o.kv_block_size, o.prefix_cache,
                (o.context + o.kv_block_size - 1) / o.kv_block_size),
         pairing(d.rope.pairing == RopePairing::GPTJ ? ops::RopePairing::GptJ : ops::RopePairing::NeoX) {
+    // The weight bytes move while the rest is set up and the decode graph's
+    // pipelines compile (joined at the end of this constructor, or on a throw).
+    std::jthread copier([this] { weight_copies.run(); });
     if (o.context == 0) throw Error("the context length must be positive");
     if (o.max_seqs == 0 || o.max_seqs > kMaxLogitRows) {
       throw Error("sequences per step must be 1.." + std::to_string(kMaxLogitRows) + ", not " + std::to_string(o.max_seqs));

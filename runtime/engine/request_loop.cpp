@@ -198,6 +198,8 @@ void RequestLoop::on_sample(Live& r, std::span<const float> logits) {
   }
   if (r.stops.stopped()) return finish(r, "stop string");
   if (r.options.cancel_requested && r.options.cancel_requested()) return finish(r, "cancelled");
+  // Done now rather than after one more step, whose token would be thrown away.
+  if (max_tokens >= 0 && r.result.tokens.size() >= size_t(max_tokens)) return finish(r, "max tokens");
   // The sequence cannot hold another token: the context, or a smaller pool.
   if (r.prompt.size() + r.result.tokens.size() >= runner_.token_capacity()) return finish(r, "context full");
   scheduler_.append_token(r.id, next);
