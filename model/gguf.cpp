@@ -407,6 +407,8 @@ const TensorInfo* File::find_tensor(const std::string& name) const {
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
 }
 
+std::span<const uint8_t> File::mapped_bytes() const { return mapping_->bytes(); }
+
 std::span<const uint8_t> File::tensor_data(const TensorInfo& t) const {
   // Bounds were checked at open; see Parser::check_tensor_bounds.
   return mapping_->bytes().subspan(data_offset_ + t.offset, t.n_bytes);

@@ -93,6 +93,7 @@ class File {
 
   uint64_t file_size() const { return file_size_; }
   uint64_t data_offset() const { return data_offset_; }  // start of the aligned data section
+  std::span<const uint8_t> mapped_bytes() const;  // the whole file, as mapped
 
  private:
   File() = default;

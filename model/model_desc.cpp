@@ -210,6 +210,15 @@ void Model::check_supported() const {
   for (const auto& t : stored_) tensor(t.name);
 }
 
+std::vector<std::span<const uint8_t>> Model::mapped_files() const {
+  std::vector<std::span<const uint8_t>> files;
+  if (gguf_) files.push_back(gguf_->mapped_bytes());
+  if (st_) {
+    for (const auto& f : st_->files()) files.push_back(f->mapped_bytes());
+  }
+  return files;
+}
+
 uint64_t Model::parameter_count() const {
   uint64_t n = 0;
   for (const auto& t : stored_) n += t.n_elements();

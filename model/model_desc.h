@@ -145,6 +145,8 @@ class Model {
   uint64_t parameter_count() const;
 
   const gguf::File* gguf() const { return gguf_.get(); }  // nullptr for HF folders
+  // The memory-mapped files that every tensor's data lies in.
+  std::vector<std::span<const uint8_t>> mapped_files() const;
   const std::string& hf_folder() const { return hf_folder_; }  // "" for GGUF
   // Things the loader ignored (unknown tensors), for the CLI to print.
   const std::vector<std::string>& warnings() const { return warnings_; }

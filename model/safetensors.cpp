@@ -126,6 +126,8 @@ const TensorInfo* File::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &tensors_[it->second];
 }
 
+std::span<const uint8_t> File::mapped_bytes() const { return mapping_->bytes(); }
+
 std::span<const uint8_t> File::data(const TensorInfo& t) const {
   return mapping_->bytes().subspan(data_offset_ + t.begin, t.end - t.begin);
 }

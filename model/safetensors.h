@@ -38,6 +38,7 @@ class File {
   const TensorInfo* find(const std::string& name) const;
   std::span<const uint8_t> data(const TensorInfo& t) const;
   const std::map<std::string, std::string>& metadata() const { return metadata_; }  // "__metadata__"
+  std::span<const uint8_t> mapped_bytes() const;  // the whole file, as mapped
 
  private:
   File() = default;

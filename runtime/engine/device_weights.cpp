@@ -1,6 +1,7 @@
 #include "runtime/engine/device_weights.h"
 
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -25,8 +26,8 @@ std::vector<float> to_f32(const ModelTensor& t) {
 
 class Uploader {
  public:
-  Uploader(vk::Context& ctx, vk::Arena& arena, const Model& model, DeferredCopies* deferred)
-      : ctx_(ctx), arena_(arena), model_(model), deferred_(deferred) {}
+  Uploader(vk::Context& ctx, vk::Arena& arena, const Model& model, const WeightPlacement& placement)
+      : ctx_(ctx), arena_(arena), model_(model), placement_(placement) {}
 
   vk::BufferSlice vector_f32(const std::string& name) {
     auto values = to_f32(model_.require(name));
@@ -99,12 +100,16 @@ class Uploader {
       m.rows += uint32_t(t->dims[1]);
       bytes += t->data.size();
     }
+    if (auto in_place = in_place_view(parts, bytes)) {
+      m.slice = *in_place;
+      return m;
+    }
     m.slice = allocate(parts[0]->name, bytes);
     uint64_t offset = 0;
     for (const ModelTensor* t : parts) {
       const vk::BufferSlice dst = m.slice.sub(offset, t->data.size());
-      if (deferred_ && dst.mapped) {
-        deferred_->add(dst.mapped, t->data);
+      if (placement_.deferred && dst.mapped) {
+        placement_.deferred->add(dst.mapped, t->data);
       } else {
         ctx_.transfer().upload(dst, t->data.data(), t->data.size());
         release_mapped_pages(t->data);
@@ -112,6 +117,17 @@ class Uploader {
       offset += t->data.size();
     }
     return m;
+  }
+
+  // The tensors as they lie in an imported file, when they lie back to back.
+  std::optional<vk::BufferSlice> in_place_view(std::span<const ModelTensor* const> parts, uint64_t bytes) const {
+    for (size_t i = 1; i < parts.size(); ++i) {
+      if (parts[i]->data.data() != parts[i - 1]->data.data() + parts[i - 1]->data.size()) return std::nullopt;
+    }
+    for (const auto& file : placement_.in_place) {
+      if (auto slice = file->slice(parts[0]->data.data(), bytes)) return slice;
+    }
+    return std::nullopt;
   }
 
   vk::BufferSlice allocate(const std::string& name, uint64_t bytes) {
@@ -130,7 +146,7 @@ class Uploader {
   vk::Context& ctx_;
   vk::Arena& arena_;
   const Model& model_;
-  DeferredCopies* deferred_;
+  const WeightPlacement& placement_;
 };
 
 // Routed experts stacked into one matrix per projection (per expert: gate
@@ -163,10 +179,20 @@ void DeferredCopies::run() const {
   }
 }
 
-DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model, DeferredCopies* deferred) {
+std::vector<std::unique_ptr<vk::ImportedHostBuffer>> import_model_files(vk::Context& ctx, const Model& model) {
+  std::vector<std::unique_ptr<vk::ImportedHostBuffer>> files;
+  // A GPU would read imported host memory over the bus at every step.
+  if (ctx.device().report().type != "CPU") return files;
+  for (std::span<const uint8_t> bytes : model.mapped_files()) {
+    if (auto file = vk::ImportedHostBuffer::import(ctx.device(), bytes)) files.push_back(std::move(file));
+  }
+  return files;
+}
+
+DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model, const WeightPlacement& placement) {
   const ModelDesc& d = model.desc();
   model.check_supported();
-  Uploader up(ctx, arena, model, deferred);
+  Uploader up(ctx, arena, model, placement);
   DeviceWeights w;
   w.token_embd = up.matrix({"token_embd.weight"});
   const bool shared_head = d.tied_embeddings || d.output_duplicates_embedding;

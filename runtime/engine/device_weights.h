@@ -6,11 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 
 #include "model/tensor_types.h"
+#include "runtime/vk/host_import.h"
 #include "runtime/vk/memory.h"
 
 namespace vkmind {
@@ -73,12 +75,26 @@ class DeferredCopies {
   std::vector<Copy> copies_;
 };
 
-// Places every tensor the forward pass (dense or MoE) needs in `arena` and
-// uploads it; with `deferred`, matrices bound for mapped memory are only
-// listed there, and their contents are valid once deferred->run() returns.
-// Throws FormatError for a missing tensor or an unsupported type,
-// vkmind::Error when device memory runs out (naming the tensor).
+// Where upload_weights may put the bytes other than into fresh device memory.
+struct WeightPlacement {
+  // Matrices bound for mapped memory are only listed here; their contents are
+  // valid once deferred->run() returns.
+  DeferredCopies* deferred = nullptr;
+  // The model's files as the device reads them in place (CPU devices): a
+  // matrix whose tensors lie back to back in one of them is a view of it.
+  std::span<const std::unique_ptr<vk::ImportedHostBuffer>> in_place;
+};
+
+// The model's mapped files imported for in-place reads where that pays: on
+// CPU devices (their memory is the host's), when the device supports it;
+// otherwise none.
+std::vector<std::unique_ptr<vk::ImportedHostBuffer>> import_model_files(vk::Context& ctx, const Model& model);
+
+// Places every tensor the forward pass (dense or MoE) needs and uploads it
+// into `arena`, or leaves it where `placement` says. Throws FormatError for a
+// missing tensor or an unsupported type, vkmind::Error when device memory runs
+// out (naming the tensor).
 DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& model,
-                             DeferredCopies* deferred = nullptr);
+                             const WeightPlacement& placement = {});
 
 }  // namespace vkmind

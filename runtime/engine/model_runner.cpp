@@ -83,7 +83,10 @@ struct ModelRunner::Impl {
   uint32_t capacity;  // tokens per step
   uint32_t qkv_width;
   vk::Arena weight_arena, kv_arena, act_arena, host_arena;
-  DeferredCopies weight_copies;  // done by the end of the constructor
+  // The model's files read in place, where the device can (CPU devices), and
+  // the weight copies done by the end of the constructor.
+  std::vector<std::unique_ptr<vk::ImportedHostBuffer>> in_place_files;
+  DeferredCopies weight_copies;
   DeviceWeights w;
   ops::KvLayout kv;
   uint32_t num_blocks;
@@ -120,7 +123,8 @@ struct ModelRunner::Impl {
         kv_arena(c.device(), vk::MemoryKind::DeviceLocal),
         act_arena(c.device(), vk::MemoryKind::DeviceLocal, VkDeviceSize(32) << 20),
         host_arena(c.device(), vk::MemoryKind::HostVisible, VkDeviceSize(8) << 20),
-        w(upload_weights(c, weight_arena, model, &weight_copies)),
+        in_place_files(import_model_files(c, model)),
+        w(upload_weights(c, weight_arena, model, {&weight_copies, in_place_files})),
         kv{d.n_kv_heads, d.head_dim, o.kv_block_size,
            o.kv_type == KvType::F16 ? ops::KvType::F16 : ops::KvType::F32},
         num_blocks(pool_blocks(o)),

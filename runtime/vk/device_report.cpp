@@ -90,6 +90,14 @@ DeviceReport query_device_report(VkPhysicalDevice device) {
   r.storage_buffer_8bit = v12.storageBuffer8BitAccess;
   r.push_descriptors = has_extension(device, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
   r.memory_budget = has_extension(device, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  if (has_extension(device, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME)) {
+    VkPhysicalDeviceExternalMemoryHostPropertiesEXT host{
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
+    VkPhysicalDeviceProperties2 props_host{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    props_host.pNext = &host;
+    vkGetPhysicalDeviceProperties2(device, &props_host);
+    r.host_import_alignment = host.minImportedHostPointerAlignment;
+  }
 
   r.max_storage_buffer_range = limits.maxStorageBufferRange;
   r.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;

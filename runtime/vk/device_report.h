@@ -39,6 +39,9 @@ struct DeviceReport {
   bool storage_buffer_8bit = false;
   bool push_descriptors = false;
   bool memory_budget = false;
+  // VK_EXT_external_memory_host: host memory imported as device memory, at
+  // this alignment (minImportedHostPointerAlignment); 0 when unsupported.
+  uint64_t host_import_alignment = 0;
 
   uint64_t max_storage_buffer_range = 0;
   uint64_t min_storage_buffer_offset_alignment = 0;
