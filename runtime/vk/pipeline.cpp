@@ -35,7 +35,12 @@ Pipeline::Pipeline(Device& device, PipelineDesc desc) : desc_(std::move(desc)) {
   VkPipelineLayout layout;
   vk_check(vkCreatePipelineLayout(dev, &layout_info, nullptr, &layout), "vkCreatePipelineLayout");
   layout_ = PipelineLayout(dev, layout);
+  device.count(Device::Created::pipeline);
+  compiled_ = std::async(std::launch::async, [this, &device, blob] { compile(device, blob); }).share();
+}
 
+void Pipeline::compile(Device& device, const shaders::ShaderBlob& blob) {
+  VkDevice dev = device.get();
   VkShaderModuleCreateInfo module_info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
   module_info.codeSize = blob.word_count * 4;
   module_info.pCode = blob.words;
@@ -53,11 +58,10 @@ Pipeline::Pipeline(Device& device, PipelineDesc desc) : desc_(std::move(desc)) {
   info.stage.module = module.get();
   info.stage.pName = "main";
   info.stage.pSpecializationInfo = entries.empty() ? nullptr : &spec;
-  info.layout = layout;
+  info.layout = layout_.get();
   VkPipeline pipeline;
   vk_check(vkCreateComputePipelines(dev, device.pipeline_cache().get(), 1, &info, nullptr, &pipeline),
            "vkCreateComputePipelines", "kernel " + desc_.kernel);
-  device.count(Device::Created::pipeline);
   pipeline_ = PipelineHandle(dev, pipeline);
 }
 

@@ -7,6 +7,7 @@
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -25,21 +26,31 @@ struct PipelineDesc {
   uint32_t texel_bindings = 0;    // bit i: binding i is a uniform texel buffer (not a storage buffer)
 };
 
+// The layouts are made at once; the pipeline itself compiles on a thread of
+// its own (vkCreateComputePipelines is thread-safe), so that the pipelines of
+// a graph being built compile side by side: get() waits for it, and rethrows
+// its error.
 class Pipeline {
  public:
   Pipeline(Device& device, PipelineDesc desc);
 
-  VkPipeline get() const { return pipeline_.get(); }
+  VkPipeline get() const {
+    compiled_.get();
+    return pipeline_.get();
+  }
   VkPipelineLayout layout() const { return layout_.get(); }
   VkDescriptorSetLayout set_layout() const { return set_layout_.get(); }
   const PipelineDesc& desc() const { return desc_; }
   uint32_t workgroup_size() const { return desc_.spec.empty() ? 1 : desc_.spec[0]; }
 
  private:
+  void compile(Device& device, const shaders::ShaderBlob& blob);
+
   PipelineDesc desc_;
   DescriptorSetLayout set_layout_;
   PipelineLayout layout_;
   PipelineHandle pipeline_;
+  std::shared_future<void> compiled_;  // last: waited for before the handles go
 };
 
 }  // namespace vkmind::vk
