@@ -68,10 +68,16 @@ bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const Weig
 // GPUs: a few subgroups per workgroup keep enough loads in flight, and two
 // rows share each x load. lavapipe runs one subgroup (8 lanes) as one SIMD
 // vector: a single-subgroup workgroup needs no barrier (which it implements
-// with coroutine switches) and 8 rows share each x load; on the minimind-3
-// size bench model this took decode from ~7.5 to ~12 tokens/s.
-MatvecShape matvec_shape(const vk::DeviceReport& report) {
-  if (report.type == "CPU") return {report.subgroup_size, 8};
+// with coroutine switches), many rows share each x load and fewer, larger
+// workgroups cost less to hand out to its threads. Measured on the
+// minimind-3-size bench model: f16 tg32 with 8 / 16 / 32 / 64 rows 60 / 60 /
+// 77 / 30 t/s (64 spills), pp128 with 4 / 8 / 16 rows 111 / 126 / 130; q8_0
+// tg32 26 with 8 rows, 22 with 32; q4_k_m even.
+MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t n_tokens, TensorType type) {
+  if (report.type == "CPU") {
+    const bool blocked = is_block_quantized(type);
+    return {report.subgroup_size, blocked ? 8u : n_tokens > 1 ? 16u : 32u};
+  }
   return {std::clamp<uint32_t>(report.subgroup_size * 4, 32, 256), 2};
 }
 
@@ -157,7 +163,7 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       if (x_texels) bindings[1] = graph::reads_texels(x_used);
       std::string kernel = texels ? "matvec_texel_" : "matvec_";
       kernel += suffix;
-      const auto [wg, rows_per_group] = matvec_shape(report);
+      const auto [wg, rows_per_group] = matvec_shape(report, n_tokens, w.type);
       const uint32_t nt = std::min(n_tokens, kMatvecMaxTokens);
       // Bounds the subgroups per workgroup (the shared-memory partial sums).
       const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
