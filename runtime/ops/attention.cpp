@@ -89,9 +89,15 @@ AttentionPlan::AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& devic
   // A run of >= 2 tokens yields ceil(run / BQ) tiles: at most max_tokens / BQ
   // plus one per run. Single-token runs are at most one per sequence.
   const uint32_t runs = std::min(s.max_seqs, s.max_tokens);
-  tile_cap_ = s.prefill && s.max_tokens >= 2 ? s.max_tokens / prefill_.tile_tokens + std::min(runs, s.max_tokens / 2) : 0;
+  prefill_per_token_ = s.prefill && (tuning_.prefill_kernel == PrefillKernel::PerToken ||
+                                     (tuning_.prefill_kernel == PrefillKernel::Auto && subgroup_decode_));
+  tile_cap_ = s.prefill && s.max_tokens >= 2 && !prefill_per_token_
+                  ? s.max_tokens / prefill_.tile_tokens + std::min(runs, s.max_tokens / 2)
+                  : 0;
   decode_cap_ = runs;
-  split_cap_ = runs * tuning_.max_splits;
+  // Decode tokens' splits, then (per-token prefill) one item per token.
+  const uint32_t partial_rows = runs * tuning_.max_splits;
+  split_cap_ = partial_rows + (prefill_per_token_ ? s.max_tokens : 0);
   if (std::max(tile_cap_, split_cap_) > report.max_workgroup_count[0] || s.n_kv_heads > report.max_workgroup_count[1])
     throw Error("attention: batch too large for one dispatch on this device");
 
@@ -101,7 +107,7 @@ AttentionPlan::AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& devic
   tables_ = host.allocate(u32 * s.max_seqs * s.max_blocks_per_seq);
   tile_items_ = host.allocate(u32 * (kHeaderWords + kItemWords * std::max(tile_cap_, 1u)));
   split_items_ = host.allocate(u32 * (kHeaderWords + kItemWords * split_cap_));
-  partials_ = device.allocate(u32 * uint64_t(split_cap_) * s.n_heads * (s.head_dim + 2));
+  partials_ = device.allocate(u32 * uint64_t(partial_rows) * s.n_heads * (s.head_dim + 2));
   // The split kernels count arrivals from zero and the last split of each
   // (token, kv head) resets its counter, so zeroing once here suffices.
   arrivals_ = device.allocate(u32 * s.max_tokens * s.n_kv_heads);
@@ -188,6 +194,15 @@ void AttentionPlan::set_batch(std::span<const uint32_t> seq_rows, std::span<cons
   uint32_t* splits = words(split_items_) + kHeaderWords;
   uint32_t slot = 0;
   for (const Run& r : runs) {
+    if (r.count >= 2 && prefill_per_token_) {
+      // Each token one item over all its keys, written directly (no merge).
+      for (uint32_t t = r.first; t < r.first + r.count; ++t) {
+        if (step_.split_items == split_cap_) throw Error("attention: more split items than the plan holds");
+        const uint32_t item[kItemWords] = {r.row, t, 1, 0, pos[t] + 1, kNoSlot, 0, 1};
+        std::copy(item, item + kItemWords, splits + kItemWords * step_.split_items++);
+      }
+      continue;
+    }
     if (r.count >= 2) {
       for (uint32_t t0 = r.first; t0 < r.first + r.count; t0 += prefill_.tile_tokens) {
         const uint32_t n = std::min(prefill_.tile_tokens, r.first + r.count - t0);

@@ -73,12 +73,19 @@ struct AttentionShape {
 // attention_split_subgroup.comp (one subgroup per item, no shared memory).
 enum class DecodeKernel { Auto /* Subgroup on CPU devices, else Tiled */, Tiled, Subgroup };
 
+// How runs of several tokens (prefill) are computed: attention.comp's query
+// tiles with K/V staged in shared memory, or one split item per token, run
+// by the decode kernel (on lavapipe, which runs shared memory lane by lane
+// and barriers as coroutine switches, ~2x faster: minimind-3 size, pp128).
+enum class PrefillKernel { Auto /* PerToken on CPU devices with the subgroup decode kernel, else Tiled */, Tiled, PerToken };
+
 // Knobs; 0 = chosen from the device.
 struct AttentionTuning {
   uint32_t split_min_keys = 0;     // fewest keys per decode split (auto: 256)
   uint32_t target_workgroups = 0;  // decode splits aim for this many workgroups in all
   uint32_t max_splits = 32;        // splits per decode token, at most
   DecodeKernel decode_kernel = DecodeKernel::Auto;
+  PrefillKernel prefill_kernel = PrefillKernel::Auto;
 };
 
 // One kernel configuration: the specialization constants of attention.comp.
@@ -144,6 +151,7 @@ class AttentionPlan {
   uint32_t tile_cap_ = 0, split_cap_ = 0, decode_cap_ = 0;
   bool cpu_device_ = false;
   bool subgroup_decode_ = false;
+  bool prefill_per_token_ = false;  // prefill tokens are split items (PrefillKernel::PerToken)
   AttentionStep step_;
   vk::BufferSlice positions_, slots_, tables_, tile_items_, split_items_, partials_, arrivals_, arguments_;
   // set_batch's scratch, kept so that a step allocates nothing.

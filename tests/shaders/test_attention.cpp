@@ -246,21 +246,36 @@ TEST_CASE_METHOD(test::GpuFixture, "kv_append writes each token into its paged s
   }
 }
 
+const char* prefill_name(ops::PrefillKernel k) { return k == ops::PrefillKernel::Tiled ? "tiled" : "per-token"; }
+
+// Tiled prefill makes tiles; per-token prefill one split item per prefill token.
+void check_prefill_items(const ops::AttentionStep& step, ops::PrefillKernel kernel, uint32_t prefill_tokens) {
+  if (kernel == ops::PrefillKernel::Tiled) {
+    CHECK(step.tiles > 0);
+  } else {
+    CHECK(step.tiles == 0);
+    CHECK(step.split_items >= prefill_tokens);
+  }
+}
+
 TEST_CASE_METHOD(AttentionRig, "attention prefill: head dims x GQA ratios, several sequences", "[shaders][attention]") {
   uint32_t i = 0;
+  for (auto kernel : {ops::PrefillKernel::Tiled, ops::PrefillKernel::PerToken}) {
   for (uint32_t hd : {8u, 64u, 96u, 128u}) {
     for (uint32_t n_rep : {1u, 2u, 4u, 8u}) {
       const uint32_t bs = std::array{8u, 16u, 32u}[i % 3];
       const KvType kv = i % 2 ? KvType::F32 : KvType::F16;
-      CAPTURE(hd, n_rep, bs, name(kv));
+      CAPTURE(prefill_name(kernel), hd, n_rep, bs, name(kv));
       // Lengths not multiples of the block size; one single-token sequence rides the decode path.
       Case c{2 * n_rep, 2, hd, bs, kv, {{0, 37}, {0, 5}, {0, 1}, {0, 20}}};
+      c.tuning.prefill_kernel = kernel;
       Outcome r = run(c, 100 + i++);
       CAPTURE(r.max_err);
-      CHECK(r.step.tiles > 0);
+      check_prefill_items(r.step, kernel, 62);
       CHECK(r.step.decode_tokens == 1);
       CHECK(r.max_err < kTolerance);
     }
+  }
   }
 }
 
@@ -273,9 +288,14 @@ TEST_CASE_METHOD(AttentionRig, "attention chunked prefill: queries after cached 
         const KvType kv = variant ? KvType::F32 : KvType::F16;
         CAPTURE(hd, n_rep, bs, name(kv));
         Case c{2 * n_rep, 2, hd, bs, kv, {{13, 7}, {40, 29}, {100, 3}}};
+        // Both prefill kernels, alternately.
+        const auto kernel = i % 2 ? ops::PrefillKernel::Tiled : ops::PrefillKernel::PerToken;
+        c.tuning.prefill_kernel = kernel;
+        CAPTURE(prefill_name(kernel));
         Outcome r = run(c, 200 + i++);
         CAPTURE(r.max_err);
-        CHECK(r.step.tiles >= 3);
+        if (kernel == ops::PrefillKernel::Tiled) CHECK(r.step.tiles >= 3);
+        else check_prefill_items(r.step, kernel, 39);
         CHECK(r.step.decode_tokens == 0);
         CHECK(r.max_err < kTolerance);
       }
@@ -323,10 +343,12 @@ TEST_CASE_METHOD(AttentionRig, "attention mixed batch: prefill, chunked prefill 
   for (uint32_t hd : {64u, 256u}) {
     for (uint32_t n_rep : {1u, 8u}) {
       CAPTURE(kernel_name(kernel), hd, n_rep);
-      Case c{4 * n_rep, 4, hd, 16, KvType::F16, {{0, 19}, {700, 1}, {33, 17}, {5, 1}}, {128, 4096, 32, kernel}};
+      // Tiled prefill beside the tiled decode kernel, per-token beside the subgroup one.
+      const auto prefill = kernel == ops::DecodeKernel::Tiled ? ops::PrefillKernel::Tiled : ops::PrefillKernel::PerToken;
+      Case c{4 * n_rep, 4, hd, 16, KvType::F16, {{0, 19}, {700, 1}, {33, 17}, {5, 1}}, {128, 4096, 32, kernel, prefill}};
       Outcome r = run(c, 500 + hd + n_rep);
       CAPTURE(r.max_err);
-      CHECK(r.step.tiles > 0);
+      check_prefill_items(r.step, prefill, 36);
       CHECK(r.step.merged_tokens == 1);
       CHECK(r.max_err < kTolerance);
     }
@@ -481,7 +503,7 @@ TEST_CASE_METHOD(test::GpuFixture, "attention decode graph replays with changing
         fill.run();
       }
 
-      ops::AttentionPlan plan(ctx, host_arena, device_arena, shape, {32, 4096, 32, kernel});
+      ops::AttentionPlan plan(ctx, host_arena, device_arena, shape, {32, 4096, 32, kernel, ops::PrefillKernel::Tiled});
       auto qbuf = host_arena.allocate(max_tokens * width * 4), out = host_arena.allocate(max_tokens * width * 4);
       graph::Graph g(ctx.device());
       ops::attention(ctx, g, plan, qbuf, k_pool, v_pool, out);
