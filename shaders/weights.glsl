@@ -199,6 +199,27 @@ uint w_word(uint unit) {
 #ifdef W_BLOCKED
 // Two consecutive words of a block as one 32-bit value (4 bytes, little-endian).
 uint w_word_pair(uint unit) { return w_word(unit) | (w_word(unit + 1) << 16); }
+
+// Eight consecutive words (16 bytes, little-endian) from any unit on: through
+// texels two fetches and a shift, where word by word would take eight.
+uvec4 w_words8(uint unit) {
+#ifdef W_WORD_TEXELS
+  const int t = int(unit / 8);
+  const uvec4 a = texelFetch(w_texels, t);
+  // The next texel only when the words reach into it: the binding may end with this one.
+  const uvec4 b = unit % 8 == 0 ? uvec4(0u) : texelFetch(w_texels, t + 1);
+  const uint q = (unit / 2) % 4;  // whole 32-bit words to skip
+  const uvec4 lo = q == 0 ? a : q == 1 ? uvec4(a.yzw, b.x) : q == 2 ? uvec4(a.zw, b.xy) : uvec4(a.w, b.xyz);
+  if ((unit & 1u) == 0) return lo;
+  const uint next = q == 0 ? b.x : q == 1 ? b.y : q == 2 ? b.z : b.w;
+  return (lo >> 16) | (uvec4(lo.yzw, next) << 16);
+#else
+  return uvec4(w_word_pair(unit), w_word_pair(unit + 2), w_word_pair(unit + 4), w_word_pair(unit + 6));
+#endif
+}
+
+// The four signed bytes of v, in order.
+vec4 w_int8x4(uint v) { return vec4(ivec4(uvec4(v << 24, v << 16, v << 8, v)) >> 24); }
 #endif
 
 #ifdef W_NIBBLES
@@ -374,6 +395,34 @@ void w_load16(uint row_base, uint k, out vec4 w0, out vec4 w1, out vec4 w2, out 
   w1 = w_super_levels(block, e + 4) * s.x - s.y;
   w2 = w_super_levels(block, e + 8) * s.x - s.y;
   w3 = w_super_levels(block, e + 12) * s.x - s.y;
+#elif defined(WEIGHT_Q8_0)
+  // 16 of the block's 32 int8 values (k % 16 == 0) in one 8-word read.
+  const uint block = row_base + (k / 32) * W_BLOCK_UNITS;
+  const float d = w_half(w_word(block));
+  const uvec4 v = w_words8(block + 1 + (k % 32) / 2);
+  w0 = w_int8x4(v.x) * d;
+  w1 = w_int8x4(v.y) * d;
+  w2 = w_int8x4(v.z) * d;
+  w3 = w_int8x4(v.w) * d;
+#elif defined(W_NIBBLES)
+  // Elements j .. j + 15 are the low (j = 0) or high (j = 16) nibbles of all 16 qs bytes.
+  const uint block = row_base + (k / 32) * W_BLOCK_UNITS, j = k % 32;
+  const uvec4 v = w_words8(block + W_QS) >> (j >= 16 ? 4 : 0);
+  uvec4 n0 = uvec4(v.x, v.x >> 8, v.x >> 16, v.x >> 24) & 15u;
+  uvec4 n1 = uvec4(v.y, v.y >> 8, v.y >> 16, v.y >> 24) & 15u;
+  uvec4 n2 = uvec4(v.z, v.z >> 8, v.z >> 16, v.z >> 24) & 15u;
+  uvec4 n3 = uvec4(v.w, v.w >> 8, v.w >> 16, v.w >> 24) & 15u;
+#ifdef W_QH
+  const uint h = w_word_pair(block + W_QH) >> j;
+  n0 |= (uvec4(h, h >> 1, h >> 2, h >> 3) & 1u) << 4;
+  n1 |= (uvec4(h >> 4, h >> 5, h >> 6, h >> 7) & 1u) << 4;
+  n2 |= (uvec4(h >> 8, h >> 9, h >> 10, h >> 11) & 1u) << 4;
+  n3 |= (uvec4(h >> 12, h >> 13, h >> 14, h >> 15) & 1u) << 4;
+#endif
+  w0 = w_level4(block, n0);
+  w1 = w_level4(block, n1);
+  w2 = w_level4(block, n2);
+  w3 = w_level4(block, n3);
 #else
   w0 = w_load4(row_base, k);
   w1 = w_load4(row_base, k + 4);
