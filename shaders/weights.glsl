@@ -387,8 +387,53 @@ vec4 w_load4(uint row_base, uint k) {
 
 // Elements k .. k + 15 (k % 16 == 0) of a blocked row: 16 elements never
 // straddle a block or a super-block's sub-block, so their scales are read once.
+#if defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K) || defined(WEIGHT_Q6_K)
+// The bytes of v, in order.
+uvec4 w_byte_lanes(uint v) { return uvec4(v, v >> 8, v >> 16, v >> 24) & 0xffu; }
+
+// w_super_levels of elements e .. e + 15 (e % 16 == 0): their bytes lie 16 in
+// a row in each stream, read with w_words8 rather than four bytes at a time.
+void w_super_levels16(uint block, uint e, out uvec4 q[4]) {
+#if defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K)
+  const uint i = e / 32;
+#ifdef WEIGHT_Q5_K
+  const uint qs = 48;
+  const uvec4 high = w_words8(block + (16 + e % 32) / 2) >> i;
+#else
+  const uint qs = 16;
+#endif
+  const uvec4 low = w_words8(block + (qs + 32 * (e / 64) + e % 32) / 2) >> (4 * (i % 2));
+  for (uint j = 0; j < 4; ++j) {
+    q[j] = w_byte_lanes(low[j]) & 15u;
+#ifdef WEIGHT_Q5_K
+    q[j] |= (w_byte_lanes(high[j]) & 1u) << 4;
+#endif
+  }
+#else  // Q6_K: q is 32 below the stored 6-bit level; the caller subtracts it
+  const uint h = e / 128, c = (e % 128) / 32, l = e % 32;
+  const uvec4 low = w_words8(block + (64 * h + 32 * (c % 2) + l) / 2) >> (4 * (c / 2));
+  const uvec4 high = w_words8(block + (128 + 32 * h + l) / 2) >> (2 * c);
+  for (uint j = 0; j < 4; ++j) q[j] = (w_byte_lanes(low[j]) & 15u) | ((w_byte_lanes(high[j]) & 3u) << 4);
+#endif
+}
+#endif
+
 void w_load16(uint row_base, uint k, out vec4 w0, out vec4 w1, out vec4 w2, out vec4 w3) {
-#ifdef W_SUPER
+#if defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K) || defined(WEIGHT_Q6_K)
+  const uint block = row_base + (k / 256) * W_BLOCK_UNITS, e = k % 256;
+  const vec2 s = w_super_scale(block, e);
+  uvec4 q[4];
+  w_super_levels16(block, e, q);
+#ifdef WEIGHT_Q6_K
+  const float zero = 32.0;
+#else
+  const float zero = 0.0;
+#endif
+  w0 = (vec4(q[0]) - zero) * s.x - s.y;
+  w1 = (vec4(q[1]) - zero) * s.x - s.y;
+  w2 = (vec4(q[2]) - zero) * s.x - s.y;
+  w3 = (vec4(q[3]) - zero) * s.x - s.y;
+#elif defined(W_SUPER)
   const uint block = row_base + (k / 256) * W_BLOCK_UNITS, e = k % 256;
   const vec2 s = w_super_scale(block, e);
   w0 = w_super_levels(block, e) * s.x - s.y;
