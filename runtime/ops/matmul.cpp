@@ -71,12 +71,13 @@ bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const Weig
 // with coroutine switches), many rows share each x load and fewer, larger
 // workgroups cost less to hand out to its threads. Measured on the
 // minimind-3-size bench model: f16 tg32 with 8 / 16 / 32 / 64 rows 60 / 60 /
-// 77 / 30 t/s (64 spills), pp128 with 4 / 8 / 16 rows 111 / 126 / 130; q8_0
-// tg32 26 with 8 rows, 22 with 32; q4_k_m even.
+// 77 / 30 t/s (64 spills), pp128 with 4 / 8 / 16 rows 111 / 126 / 130; blocked
+// types (read with w_words8) with 8 / 16 / 32 rows: q8_0 tg32 35 / 48 / 48,
+// pp128 87 / 123 / 50; q4_k_m tg32 29 / 33 / 25, pp128 83 / 117 / 49.
 MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t n_tokens, TensorType type) {
   if (report.type == "CPU") {
     const bool blocked = is_block_quantized(type);
-    return {report.subgroup_size, blocked ? 8u : n_tokens > 1 ? 16u : 32u};
+    return {report.subgroup_size, blocked || n_tokens > 1 ? 16u : 32u};
   }
   return {std::clamp<uint32_t>(report.subgroup_size * 4, 32, 256), 2};
 }
