@@ -258,12 +258,16 @@ int w_q3_k_scale(uint block, uint i) {
 
 #if defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K)
 // Sub-block i's 6-bit scale and min, packed in the 12 bytes at @4.
-vec2 w_k_scale_min(uint block, uint i) {
-  if (i < 4) return vec2(w_byte(block, 4 + i) & 63u, w_byte(block, 8 + i) & 63u);
-  const uint packed_low = w_byte(block, 8 + i);
-  return vec2((packed_low & 15u) | ((w_byte(block, i) >> 6) << 4),
-              (packed_low >> 4) | ((w_byte(block, 4 + i) >> 6) << 4));
+// From the block's bytes i, 4 + i and 8 + i.
+vec2 w_k_scale_min_of(uint i, uint byte_i, uint byte_4i, uint byte_8i) {
+  if (i < 4) return vec2(byte_4i & 63u, byte_8i & 63u);
+  return vec2((byte_8i & 15u) | ((byte_i >> 6) << 4), (byte_8i >> 4) | ((byte_4i >> 6) << 4));
 }
+vec2 w_k_scale_min(uint block, uint i) {
+  return w_k_scale_min_of(i, w_byte(block, i), w_byte(block, 4 + i), w_byte(block, 8 + i));
+}
+// Byte b (< 16) of a block's first 16 bytes, read as one uvec4 (w_words8).
+uint w_head_byte(uvec4 head, uint b) { return (head[b / 4] >> (8 * (b % 4))) & 0xffu; }
 #endif
 
 // The scale of element e's sub-block as (mul, sub): value = level * mul - sub.
@@ -421,7 +425,15 @@ void w_super_levels16(uint block, uint e, out uvec4 q[4]) {
 void w_load16(uint row_base, uint k, out vec4 w0, out vec4 w1, out vec4 w2, out vec4 w3) {
 #if defined(WEIGHT_Q4_K) || defined(WEIGHT_Q5_K) || defined(WEIGHT_Q6_K)
   const uint block = row_base + (k / 256) * W_BLOCK_UNITS, e = k % 256;
+#ifdef WEIGHT_Q6_K
   const vec2 s = w_super_scale(block, e);
+#else
+  // d, dmin and the 12 bytes of packed scales and mins: the block's first 16 bytes.
+  const uvec4 head = w_words8(block);
+  const uint i = e / 32;
+  const vec2 sm = w_k_scale_min_of(i, w_head_byte(head, i), w_head_byte(head, 4 + i), w_head_byte(head, 8 + i));
+  const vec2 s = unpackHalf2x16(head.x) * sm;
+#endif
   uvec4 q[4];
   w_super_levels16(block, e, q);
 #ifdef WEIGHT_Q6_K
