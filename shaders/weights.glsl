@@ -413,7 +413,7 @@ void w_super_levels16(uint block, uint e, out uvec4 q[4]) {
     q[j] |= (w_byte_lanes(high[j]) & 1u) << 4;
 #endif
   }
-#else  // Q6_K: q is 32 below the stored 6-bit level; the caller subtracts it
+#else  // Q6_K: q is the stored 6-bit level, 32 above the value's; the caller subtracts the 32
   const uint h = e / 128, c = (e % 128) / 32, l = e % 32;
   const uvec4 low = w_words8(block + (64 * h + 32 * (c % 2) + l) / 2) >> (4 * (c / 2));
   const uvec4 high = w_words8(block + (128 + 32 * h + l) / 2) >> (2 * c);

@@ -270,8 +270,8 @@ struct ModelRunner::Impl {
   }
 
   // The options of a matmul whose input is rmsnorm(in) * weight.
-  ops::MatmulOptions normed(const vk::BufferSlice& weight, ops::Epilogue epilogue = ops::Epilogue::Store) const {
-    return {.norm_weight = weight, .norm_eps = float(d.norm_eps), .epilogue = epilogue};
+  ops::MatmulOptions normed(const vk::BufferSlice& weight) const {
+    return {.norm_weight = weight, .norm_eps = float(d.norm_eps)};
   }
 
   // x += down(silu(gate(xn)) * up(xn)) for T tokens, xn = rmsnorm(in) * norm
