@@ -31,6 +31,11 @@
 //             s < ROWS/2 hold gate rows and s >= ROWS/2 the matching up rows.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+// Every loop over ROWS and NT is unrolled: lavapipe keeps a local array that
+// is indexed by a loop counter in memory and scatters each write to it lane
+// by lane (~10x slower than the FMAs themselves); unrolled, the arrays are
+// registers.
+#extension GL_EXT_control_flow_attributes : require
 
 #ifdef GATHER
 #define PUSH_GatherMatmul
@@ -90,6 +95,14 @@ shared float norm_partial[MAX_SUBGROUPS * NT];
 // NORM: 1/rms of each of the workgroup's tokens (1 otherwise).
 float inv_rms[NT];
 
+// The token of slot t: past the last token, the last one again. A tail group
+// computes the repeats and does not store them, which keeps every slot's
+// loop free of branches.
+uint token_at(uint tok0, uint t) { return min(tok0 + t, pc.tokens - 1); }
+
+// acc + dot(w, x), as a chain of fused multiply-adds.
+float fma4(vec4 w, vec4 x, float acc) { return fma(w.w, x.w, fma(w.z, x.z, fma(w.y, x.y, fma(w.x, x.x, acc)))); }
+
 // x[t][k..k+3] as the product uses it; xi = its vec4 index, k % 4 == 0.
 vec4 x_in4(uint t, uint xi, uint k) {
 #ifdef FLOAT_TEXELS
@@ -122,10 +135,9 @@ float x_in1(uint t, uint i, uint k) {
 void compute_inv_rms(uint tok0) {
   const uint tid = gl_LocalInvocationID.x;
   float ss[NT];
-  for (uint t = 0; t < NT; ++t) {
+  [[unroll]] for (uint t = 0; t < NT; ++t) {
     ss[t] = 0.0;
-    if (tok0 + t >= pc.tokens) continue;
-    const uint base = x_base(tok0 + t);
+    const uint base = x_base(token_at(tok0, t));
 #ifdef FLOAT_TEXELS
     for (uint k = tid * 4; k < pc.K; k += WG * 4) {
       const vec4 v = x_load4((base + k) / 4);
@@ -142,18 +154,18 @@ void compute_inv_rms(uint tok0) {
     }
 #endif
   }
-  for (uint t = 0; t < NT; ++t) ss[t] = subgroupAdd(ss[t]);
+  [[unroll]] for (uint t = 0; t < NT; ++t) ss[t] = subgroupAdd(ss[t]);
   if (gl_NumSubgroups > 1) {
     if (subgroupElect()) {
-      for (uint t = 0; t < NT; ++t) norm_partial[gl_SubgroupID * NT + t] = ss[t];
+      [[unroll]] for (uint t = 0; t < NT; ++t) norm_partial[gl_SubgroupID * NT + t] = ss[t];
     }
     barrier();
-    for (uint t = 0; t < NT; ++t) {
+    [[unroll]] for (uint t = 0; t < NT; ++t) {
       ss[t] = 0.0;
       for (uint s = 0; s < gl_NumSubgroups; ++s) ss[t] += norm_partial[s * NT + t];
     }
   }
-  for (uint t = 0; t < NT; ++t) inv_rms[t] = inversesqrt(ss[t] / float(pc.K) + pc.eps);
+  [[unroll]] for (uint t = 0; t < NT; ++t) inv_rms[t] = inversesqrt(ss[t] / float(pc.K) + pc.eps);
 }
 #endif
 
@@ -191,14 +203,14 @@ void main() {
 
   float acc[ROWS * NT];
   uint row_base[ROWS];
-  for (uint r = 0; r < ROWS; ++r) {
+  [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     // Rows past the end read the last row (in bounds) and are not stored.
     const uint row = SWIGLU ? min(row0 + r % OUT_ROWS, pc.rows - 1) + (r < OUT_ROWS ? 0 : pc.rows)
                             : min(row0 + r, pc.rows - 1);
     row_base[r] = w_offset + row * row_units;
-    for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
+    [[unroll]] for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
   }
-  for (uint t = 0; t < NT; ++t) inv_rms[t] = 1.0;
+  [[unroll]] for (uint t = 0; t < NT; ++t) inv_rms[t] = 1.0;
 #ifndef GATHER
   if (NORM) compute_inv_rms(tok0);
 #endif
@@ -208,13 +220,16 @@ void main() {
   // x 16-byte aligned.
   for (uint k = tid * W_TEXEL_ELEMS; k < pc.K; k += WG * W_TEXEL_ELEMS) {
     vec4 lo[ROWS], hi[ROWS];
-    for (uint r = 0; r < ROWS; ++r) w_load_texel(row_base[r], k, lo[r], hi[r]);
-    for (uint t = 0; t < NT; ++t) {
-      if (tok0 + t >= pc.tokens) break;
-      const uint xi = (x_base(tok0 + t) + k) / 4;
+    [[unroll]] for (uint r = 0; r < ROWS; ++r) w_load_texel(row_base[r], k, lo[r], hi[r]);
+    [[unroll]] for (uint t = 0; t < NT; ++t) {
+      const uint xi = (x_base(token_at(tok0, t)) + k) / 4;
       const vec4 xa = x_in4(t, xi, k);
-      const vec4 xb = W_TEXEL_ELEMS == 8 ? x_in4(t, xi + 1, k + 4) : vec4(0.0);
-      for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += dot(lo[r], xa) + dot(hi[r], xb);
+      if (W_TEXEL_ELEMS == 8) {
+        const vec4 xb = x_in4(t, xi + 1, k + 4);
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] = fma4(hi[r], xb, fma4(lo[r], xa, acc[r * NT + t]));
+      } else {
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] = fma4(lo[r], xa, acc[r * NT + t]);
+      }
     }
   }
 #else
@@ -224,14 +239,13 @@ void main() {
     // thread takes 16 elements, whose scales it decodes once (w_load16).
     for (uint k = tid * 16; k < pc.K; k += WG * 16) {
       vec4 w[ROWS * 4];
-      for (uint r = 0; r < ROWS; ++r) w_load16(row_base[r], k, w[4 * r], w[4 * r + 1], w[4 * r + 2], w[4 * r + 3]);
-      for (uint t = 0; t < NT; ++t) {
-        if (tok0 + t >= pc.tokens) break;
-        const uint xi = (x_base(tok0 + t) + k) / 4;
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) w_load16(row_base[r], k, w[4 * r], w[4 * r + 1], w[4 * r + 2], w[4 * r + 3]);
+      [[unroll]] for (uint t = 0; t < NT; ++t) {
+        const uint xi = (x_base(token_at(tok0, t)) + k) / 4;
         const vec4 x0 = x_in4(t, xi, k), x1 = x_in4(t, xi + 1, k + 4), x2 = x_in4(t, xi + 2, k + 8),
                    x3 = x_in4(t, xi + 3, k + 12);
-        for (uint r = 0; r < ROWS; ++r) {
-          acc[r * NT + t] += dot(w[4 * r], x0) + dot(w[4 * r + 1], x1) + dot(w[4 * r + 2], x2) + dot(w[4 * r + 3], x3);
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+          acc[r * NT + t] = fma4(w[4 * r + 3], x3, fma4(w[4 * r + 2], x2, fma4(w[4 * r + 1], x1, fma4(w[4 * r], x0, acc[r * NT + t]))));
         }
       }
     }
@@ -241,32 +255,30 @@ void main() {
     // VEC implies K % 4 == 0 and x_stride % 4 == 0.
     for (uint k = tid * 4; k < pc.K; k += WG * 4) {
       vec4 w[ROWS];
-      for (uint r = 0; r < ROWS; ++r) w[r] = w_load4(row_base[r], k);
-      for (uint t = 0; t < NT; ++t) {
-        if (tok0 + t >= pc.tokens) break;
-        vec4 xv = x_in4(t, (x_base(tok0 + t) + k) / 4, k);
-        for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += dot(w[r], xv);
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) w[r] = w_load4(row_base[r], k);
+      [[unroll]] for (uint t = 0; t < NT; ++t) {
+        vec4 xv = x_in4(t, (x_base(token_at(tok0, t)) + k) / 4, k);
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] = fma4(w[r], xv, acc[r * NT + t]);
       }
     }
   } else {
     for (uint k = tid; k < pc.K; k += WG) {
       float w[ROWS];
-      for (uint r = 0; r < ROWS; ++r) w[r] = w_load1(row_base[r], k);
-      for (uint t = 0; t < NT; ++t) {
-        if (tok0 + t >= pc.tokens) break;
-        float xv = x_in1(t, x_base(tok0 + t) + k, k);
-        for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] += w[r] * xv;
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) w[r] = w_load1(row_base[r], k);
+      [[unroll]] for (uint t = 0; t < NT; ++t) {
+        float xv = x_in1(t, x_base(token_at(tok0, t)) + k, k);
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] = fma(w[r], xv, acc[r * NT + t]);
       }
     }
   }
 #endif
 
   // Within each subgroup, then one value per subgroup through shared memory.
-  for (uint i = 0; i < ROWS * NT; ++i) acc[i] = subgroupAdd(acc[i]);
+  [[unroll]] for (uint i = 0; i < ROWS * NT; ++i) acc[i] = subgroupAdd(acc[i]);
   if (gl_NumSubgroups == 1) {
     if (tid == 0) {
-      for (uint o = 0; o < OUT_ROWS; ++o) {
-        for (uint t = 0; t < NT; ++t) {
+      [[unroll]] for (uint o = 0; o < OUT_ROWS; ++o) {
+        [[unroll]] for (uint t = 0; t < NT; ++t) {
           if (row0 + o < pc.rows && tok0 + t < pc.tokens)
             emit(row0 + o, tok0 + t, epilogue_value(acc[o * NT + t], SWIGLU ? acc[(o + OUT_ROWS) * NT + t] : 0.0));
         }
@@ -275,7 +287,7 @@ void main() {
     return;
   }
   if (subgroupElect()) {
-    for (uint i = 0; i < ROWS * NT; ++i) partial[gl_SubgroupID * ROWS * NT + i] = acc[i];
+    [[unroll]] for (uint i = 0; i < ROWS * NT; ++i) partial[gl_SubgroupID * ROWS * NT + i] = acc[i];
   }
   barrier();
   // One thread per (output row, token) sums the subgroups' partials.

@@ -337,6 +337,11 @@ TEST_CASE_METHOD(MatmulFixture, "matmul throughput", "[.][bench]") {
       {TensorType::Q4_K, {2048, 2048, 1}, ops::MatmulPath::VectorTexels},
       {TensorType::F16, {2048, 2048, 8}, ops::MatmulPath::VectorTexels},
       {TensorType::F16, {1024, 1024, 128}, ops::MatmulPath::VectorTexels},
+      // minimind-3-size layers (768 wide, FFN 2048): decode and prefill.
+      {TensorType::F16, {768, 768, 1}, ops::MatmulPath::VectorTexels},
+      {TensorType::F16, {4096, 768, 1}, ops::MatmulPath::VectorTexels},
+      {TensorType::F16, {768, 2048, 1}, ops::MatmulPath::VectorTexels},
+      {TensorType::F16, {4096, 768, 128}, ops::MatmulPath::VectorTexels},
   };
   for (const Case& c : cases) {
     auto values = test::random_floats(size_t(c.s.M) * c.s.K, 1);
