@@ -14,6 +14,11 @@
 // completes the score (the same value in every lane), and the online softmax
 // (running max m, sum l, rescale alpha) runs redundantly per lane on that
 // uniform score while each lane updates only its own accumulator pairs.
+//
+// KV_TEXELS (f16 pools, head_dim % 8 == 0): the pools are read through
+// uniform texel buffers, a lane taking 8 elements (one 16-byte texel) at a
+// time. On lavapipe a texel fetch is one vector gather while a storage-buffer
+// load is a scalar loop over the lanes, so the host picks it there.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -22,7 +27,12 @@
 #define KV_K_BINDING 1
 #define KV_V_BINDING 2
 #define KV_ACCESS readonly
+#ifndef KV_TEXELS
 #include "kv_pool.glsl"
+#endif
+// Loops over a lane's chunks and query rows are unrolled: lavapipe keeps a
+// local array indexed by a loop counter in memory and writes it lane by lane.
+#extension GL_EXT_control_flow_attributes : require
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 8;     // = the subgroup size (the host guarantees one subgroup)
@@ -30,8 +40,30 @@ layout(constant_id = 1) const uint HD = 64;    // head_dim (even)
 layout(constant_id = 2) const uint N_REP = 1;  // query heads per kv head = rows
 layout(constant_id = 3) const uint BS = 16;    // KV block size
 
-const uint HP = HD / 2;
-const uint PPL = (HP + WG - 1) / WG;  // pairs per lane
+// A lane's unit of a key row: CH consecutive elements.
+#ifdef KV_TEXELS
+const uint CH = 8;
+#define CHUNK mat2x4
+layout(binding = KV_K_BINDING) uniform usamplerBuffer k_texels;
+layout(binding = KV_V_BINDING) uniform usamplerBuffer v_texels;
+mat2x4 texel_chunk(uvec4 u) {
+  return mat2x4(vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y)), vec4(unpackHalf2x16(u.z), unpackHalf2x16(u.w)));
+}
+// Chunk c of the key row whose first element is `row` (a multiple of 8).
+mat2x4 k_chunk(uint row, uint c) { return texel_chunk(texelFetch(k_texels, int(row / 8 + c))); }
+mat2x4 v_chunk(uint row, uint c) { return texel_chunk(texelFetch(v_texels, int(row / 8 + c))); }
+float chunk_dot(mat2x4 a, mat2x4 b) { return dot(a[0], b[0]) + dot(a[1], b[1]); }
+float chunk_at(mat2x4 a, uint j) { return a[j / 4][j % 4]; }
+#else
+const uint CH = 2;
+#define CHUNK vec2
+vec2 k_chunk(uint row, uint c) { return KV_DECODE(k_pool[row / 2 + c]); }
+vec2 v_chunk(uint row, uint c) { return KV_DECODE(v_pool[row / 2 + c]); }
+float chunk_dot(vec2 a, vec2 b) { return dot(a, b); }
+float chunk_at(vec2 a, uint j) { return a[j]; }
+#endif
+const uint CPR = HD / CH;               // chunks per row
+const uint CPL = (CPR + WG - 1) / WG;  // chunks per lane
 const uint NO_SLOT = 0xFFFFFFFFu;
 const float NEG = -1.0e30;  // as attention.comp: "no key yet"
 const uint ITEM_WORDS = 8;
@@ -45,6 +77,12 @@ layout(std430, binding = 6) writeonly buffer Out { float result[]; };
 layout(std430, binding = 7) coherent buffer Part { float part[]; };
 layout(std430, binding = 8) buffer Arrivals { uint arrivals[]; };
 #include "attention_merge.glsl"
+
+#ifdef KV_TEXELS
+mat2x4 q_chunk(uint e) { return mat2x4(q[e], q[e + 1], q[e + 2], q[e + 3], q[e + 4], q[e + 5], q[e + 6], q[e + 7]); }
+#else
+vec2 q_chunk(uint e) { return vec2(q[e], q[e + 1]); }
+#endif
 
 void main() {
   const uint lane = gl_LocalInvocationID.x;
@@ -60,17 +98,19 @@ void main() {
   const uint slot = items[w + 5];
   const uint table_row = seq * pc.max_blocks;
 
-  vec2 qv[N_REP * PPL];
-  vec2 acc[N_REP * PPL];
+  // Lane `lane` owns chunks lane, lane + WG, ... of every row; chunks past
+  // the row (c >= CPR) hold zeros in q, so they add nothing to the scores.
+  CHUNK qv[N_REP * CPL];
+  CHUNK acc[N_REP * CPL];
   float m[N_REP];
   float l[N_REP];
   const uint q_base = tok * pc.q_stride + kvh * N_REP * HD;
-  for (uint r = 0; r < N_REP; ++r) {
-    for (uint i = 0; i < PPL; ++i) {
-      const uint p = lane + i * WG;
-      const uint e = q_base + r * HD + 2 * p;
-      qv[r * PPL + i] = p < HP ? vec2(q[e], q[e + 1]) * pc.scale : vec2(0.0);
-      acc[r * PPL + i] = vec2(0.0);
+  [[unroll]] for (uint r = 0; r < N_REP; ++r) {
+    [[unroll]] for (uint i = 0; i < CPL; ++i) {
+      const uint c = lane + i * WG;
+      const uint e = q_base + r * HD + c * CH;
+      qv[r * CPL + i] = c < CPR ? q_chunk(e) * pc.scale : CHUNK(0.0);
+      acc[r * CPL + i] = CHUNK(0.0);
     }
     m[r] = NEG;
     l[r] = 0.0;
@@ -78,40 +118,39 @@ void main() {
 
   for (uint kp = key_begin; kp < key_end; ++kp) {
     const uint block = tables[table_row + kp / BS];
-    const uint row = ((block * pc.n_kv_heads + kvh) * BS + kp % BS) * HP;
-    vec2 kk[PPL], vv[PPL];
-    for (uint i = 0; i < PPL; ++i) {
-      const uint p = lane + i * WG;
-      kk[i] = p < HP ? KV_DECODE(k_pool[row + p]) : vec2(0.0);
-      vv[i] = p < HP ? KV_DECODE(v_pool[row + p]) : vec2(0.0);
+    const uint row = ((block * pc.n_kv_heads + kvh) * BS + kp % BS) * HD;  // its first element
+    CHUNK kk[CPL], vv[CPL];
+    [[unroll]] for (uint i = 0; i < CPL; ++i) {
+      // Past the row: some chunk in bounds, multiplied by a zero q (and not stored).
+      const uint c = min(lane + i * WG, CPR - 1);
+      kk[i] = k_chunk(row, c);
+      vv[i] = v_chunk(row, c);
     }
-    for (uint r = 0; r < N_REP; ++r) {
+    [[unroll]] for (uint r = 0; r < N_REP; ++r) {
       float s = 0.0;
-      for (uint i = 0; i < PPL; ++i) s += dot(qv[r * PPL + i], kk[i]);
+      [[unroll]] for (uint i = 0; i < CPL; ++i) s += chunk_dot(qv[r * CPL + i], kk[i]);
       s = subgroupAdd(s);
       const float m_new = max(m[r], s);
       const float alpha = exp(m[r] - m_new);
       const float p = exp(s - m_new);
       l[r] = l[r] * alpha + p;
       m[r] = m_new;
-      for (uint i = 0; i < PPL; ++i) acc[r * PPL + i] = acc[r * PPL + i] * alpha + p * vv[i];
+      [[unroll]] for (uint i = 0; i < CPL; ++i) acc[r * CPL + i] = acc[r * CPL + i] * alpha + vv[i] * p;
     }
   }
 
-  for (uint r = 0; r < N_REP; ++r) {
-    for (uint i = 0; i < PPL; ++i) {
-      const uint p = lane + i * WG;
-      if (p >= HP) break;
-      const vec2 a = acc[r * PPL + i];
+  [[unroll]] for (uint r = 0; r < N_REP; ++r) {
+    [[unroll]] for (uint i = 0; i < CPL; ++i) {
+      const uint c = lane + i * WG;
+      if (c >= CPR) continue;
+      const CHUNK a = acc[r * CPL + i];
       if (slot == NO_SLOT) {
-        const uint o = tok * pc.out_stride + (kvh * N_REP + r) * HD + 2 * p;
-        result[o] = a.x / l[r];
-        result[o + 1] = a.y / l[r];
+        const uint o = tok * pc.out_stride + (kvh * N_REP + r) * HD + c * CH;
+        [[unroll]] for (uint j = 0; j < CH; ++j) result[o + j] = chunk_at(a, j) / l[r];
       } else {
         const uint o = partial_offset(slot, kvh, r);
-        part[o + 2 * p] = a.x;
-        part[o + 2 * p + 1] = a.y;
-        if (p == 0) {
+        [[unroll]] for (uint j = 0; j < CH; ++j) part[o + c * CH + j] = chunk_at(a, j);
+        if (c == 0) {
           part[o + HD] = m[r];
           part[o + HD + 1] = l[r];
         }
