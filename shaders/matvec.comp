@@ -103,28 +103,34 @@ uint token_at(uint tok0, uint t) { return min(tok0 + t, pc.tokens - 1); }
 // acc + dot(w, x), as a chain of fused multiply-adds.
 float fma4(vec4 w, vec4 x, float acc) { return fma(w.w, x.w, fma(w.z, x.z, fma(w.y, x.y, fma(w.x, x.x, acc)))); }
 
-// x[t][k..k+3] as the product uses it; xi = its vec4 index, k % 4 == 0.
-vec4 x_in4(uint t, uint xi, uint k) {
+// NORM's gamma[k..k+3] (k % 4 == 0), read once per step of the K loop and
+// shared by its tokens: on lavapipe each storage-buffer load is a loop over
+// the lanes.
+vec4 gamma_at(uint k) {
+#ifndef GATHER
+  if (NORM) return gamma4[k / 4];
+#endif
+  return vec4(1.0);
+}
+
+// x[t][k..k+3] as the product uses it; xi = its vec4 index, g = gamma_at(k).
+vec4 x_in4(uint t, uint xi, vec4 g) {
 #ifdef FLOAT_TEXELS
   vec4 v = x_load4(xi);
 #else
   vec4 v = x4[xi];
 #endif
-#ifndef GATHER
   // (x * scale) * gamma, rounded as rmsnorm.comp rounds it.
-  if (NORM) v = v * inv_rms[t] * gamma4[k / 4];
-#endif
+  if (NORM) v = v * inv_rms[t] * g;
   return v;
 }
 
-float x_in1(uint t, uint i, uint k) {
+float x_in1(uint t, uint i, float g) {
 #ifdef FLOAT_TEXELS
   return x_load4(i / 4)[i % 4];  // unused: FLOAT_TEXELS always takes 4-wide loads
 #else
   float v = x[i];
-#ifndef GATHER
-  if (NORM) v = v * inv_rms[t] * gamma[k];
-#endif
+  if (NORM) v = v * inv_rms[t] * g;
   return v;
 #endif
 }
@@ -221,11 +227,12 @@ void main() {
   for (uint k = tid * W_TEXEL_ELEMS; k < pc.K; k += WG * W_TEXEL_ELEMS) {
     vec4 lo[ROWS], hi[ROWS];
     [[unroll]] for (uint r = 0; r < ROWS; ++r) w_load_texel(row_base[r], k, lo[r], hi[r]);
+    const vec4 ga = gamma_at(k), gb = W_TEXEL_ELEMS == 8 ? gamma_at(k + 4) : vec4(1.0);
     [[unroll]] for (uint t = 0; t < NT; ++t) {
       const uint xi = (x_base(token_at(tok0, t)) + k) / 4;
-      const vec4 xa = x_in4(t, xi, k);
+      const vec4 xa = x_in4(t, xi, ga);
       if (W_TEXEL_ELEMS == 8) {
-        const vec4 xb = x_in4(t, xi + 1, k + 4);
+        const vec4 xb = x_in4(t, xi + 1, gb);
         [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] = fma4(hi[r], xb, fma4(lo[r], xa, acc[r * NT + t]));
       } else {
         [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] = fma4(lo[r], xa, acc[r * NT + t]);
@@ -240,10 +247,11 @@ void main() {
     for (uint k = tid * 16; k < pc.K; k += WG * 16) {
       vec4 w[ROWS * 4];
       [[unroll]] for (uint r = 0; r < ROWS; ++r) w_load16(row_base[r], k, w[4 * r], w[4 * r + 1], w[4 * r + 2], w[4 * r + 3]);
+      const vec4 g0 = gamma_at(k), g1 = gamma_at(k + 4), g2 = gamma_at(k + 8), g3 = gamma_at(k + 12);
       [[unroll]] for (uint t = 0; t < NT; ++t) {
         const uint xi = (x_base(token_at(tok0, t)) + k) / 4;
-        const vec4 x0 = x_in4(t, xi, k), x1 = x_in4(t, xi + 1, k + 4), x2 = x_in4(t, xi + 2, k + 8),
-                   x3 = x_in4(t, xi + 3, k + 12);
+        const vec4 x0 = x_in4(t, xi, g0), x1 = x_in4(t, xi + 1, g1), x2 = x_in4(t, xi + 2, g2),
+                   x3 = x_in4(t, xi + 3, g3);
         [[unroll]] for (uint r = 0; r < ROWS; ++r) {
           acc[r * NT + t] = fma4(w[4 * r + 3], x3, fma4(w[4 * r + 2], x2, fma4(w[4 * r + 1], x1, fma4(w[4 * r], x0, acc[r * NT + t]))));
         }
@@ -256,8 +264,9 @@ void main() {
     for (uint k = tid * 4; k < pc.K; k += WG * 4) {
       vec4 w[ROWS];
       [[unroll]] for (uint r = 0; r < ROWS; ++r) w[r] = w_load4(row_base[r], k);
+      const vec4 g = gamma_at(k);
       [[unroll]] for (uint t = 0; t < NT; ++t) {
-        vec4 xv = x_in4(t, (x_base(token_at(tok0, t)) + k) / 4, k);
+        vec4 xv = x_in4(t, (x_base(token_at(tok0, t)) + k) / 4, g);
         [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] = fma4(w[r], xv, acc[r * NT + t]);
       }
     }
@@ -265,8 +274,13 @@ void main() {
     for (uint k = tid; k < pc.K; k += WG) {
       float w[ROWS];
       [[unroll]] for (uint r = 0; r < ROWS; ++r) w[r] = w_load1(row_base[r], k);
+#ifndef GATHER
+      const float g = NORM ? gamma[k] : 1.0;
+#else
+      const float g = 1.0;
+#endif
       [[unroll]] for (uint t = 0; t < NT; ++t) {
-        float xv = x_in1(t, x_base(token_at(tok0, t)) + k, k);
+        float xv = x_in1(t, x_base(token_at(tok0, t)) + k, g);
         [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] = fma(w[r], xv, acc[r * NT + t]);
       }
     }
