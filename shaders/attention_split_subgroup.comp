@@ -14,11 +14,7 @@
 // completes the score (the same value in every lane), and the online softmax
 // (running max m, sum l, rescale alpha) runs redundantly per lane on that
 // uniform score while each lane updates only its own accumulator pairs.
-//
-// KV_TEXELS (f16 pools, head_dim % 8 == 0): the pools are read through
-// uniform texel buffers, a lane taking 8 elements (one 16-byte texel) at a
-// time. On lavapipe a texel fetch is one vector gather while a storage-buffer
-// load is a scalar loop over the lanes, so the host picks it there.
+// Rows are read in chunks (attention_chunks.glsl: one texel or one pair).
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #extension GL_KHR_memory_scope_semantics : require
@@ -27,9 +23,7 @@
 #define KV_K_BINDING 1
 #define KV_V_BINDING 2
 #define KV_ACCESS readonly
-#ifndef KV_TEXELS
-#include "kv_pool.glsl"
-#endif
+#include "attention_chunks.glsl"
 // Loops over a lane's chunks and query rows are unrolled: lavapipe keeps a
 // local array indexed by a loop counter in memory and writes it lane by lane.
 #extension GL_EXT_control_flow_attributes : require
@@ -40,28 +34,6 @@ layout(constant_id = 1) const uint HD = 64;    // head_dim (even)
 layout(constant_id = 2) const uint N_REP = 1;  // query heads per kv head = rows
 layout(constant_id = 3) const uint BS = 16;    // KV block size
 
-// A lane's unit of a key row: CH consecutive elements.
-#ifdef KV_TEXELS
-const uint CH = 8;
-#define CHUNK mat2x4
-layout(binding = KV_K_BINDING) uniform usamplerBuffer k_texels;
-layout(binding = KV_V_BINDING) uniform usamplerBuffer v_texels;
-mat2x4 texel_chunk(uvec4 u) {
-  return mat2x4(vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y)), vec4(unpackHalf2x16(u.z), unpackHalf2x16(u.w)));
-}
-// Chunk c of the key row whose first element is `row` (a multiple of 8).
-mat2x4 k_chunk(uint row, uint c) { return texel_chunk(texelFetch(k_texels, int(row / 8 + c))); }
-mat2x4 v_chunk(uint row, uint c) { return texel_chunk(texelFetch(v_texels, int(row / 8 + c))); }
-float chunk_dot(mat2x4 a, mat2x4 b) { return dot(a[0], b[0]) + dot(a[1], b[1]); }
-float chunk_at(mat2x4 a, uint j) { return a[j / 4][j % 4]; }
-#else
-const uint CH = 2;
-#define CHUNK vec2
-vec2 k_chunk(uint row, uint c) { return KV_DECODE(k_pool[row / 2 + c]); }
-vec2 v_chunk(uint row, uint c) { return KV_DECODE(v_pool[row / 2 + c]); }
-float chunk_dot(vec2 a, vec2 b) { return dot(a, b); }
-float chunk_at(vec2 a, uint j) { return a[j]; }
-#endif
 const uint CPR = HD / CH;               // chunks per row
 const uint CPL = (CPR + WG - 1) / WG;  // chunks per lane
 const uint NO_SLOT = 0xFFFFFFFFu;
@@ -77,12 +49,6 @@ layout(std430, binding = 6) writeonly buffer Out { float result[]; };
 layout(std430, binding = 7) coherent buffer Part { float part[]; };
 layout(std430, binding = 8) buffer Arrivals { uint arrivals[]; };
 #include "attention_merge.glsl"
-
-#ifdef KV_TEXELS
-mat2x4 q_chunk(uint e) { return mat2x4(q[e], q[e + 1], q[e + 2], q[e + 3], q[e + 4], q[e + 5], q[e + 6], q[e + 7]); }
-#else
-vec2 q_chunk(uint e) { return vec2(q[e], q[e + 1]); }
-#endif
 
 void main() {
   const uint lane = gl_LocalInvocationID.x;
@@ -109,7 +75,7 @@ void main() {
     [[unroll]] for (uint i = 0; i < CPL; ++i) {
       const uint c = lane + i * WG;
       const uint e = q_base + r * HD + c * CH;
-      qv[r * CPL + i] = c < CPR ? q_chunk(e) * pc.scale : CHUNK(0.0);
+      qv[r * CPL + i] = c < CPR ? Q_CHUNK(q, e) * pc.scale : CHUNK(0.0);
       acc[r * CPL + i] = CHUNK(0.0);
     }
     m[r] = NEG;

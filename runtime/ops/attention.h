@@ -74,9 +74,12 @@ struct AttentionShape {
 enum class DecodeKernel { Auto /* Subgroup on CPU devices, else Tiled */, Tiled, Subgroup };
 
 // How runs of several tokens (prefill) are computed: attention.comp's query
-// tiles with K/V staged in shared memory, or one split item per token, run
-// by the decode kernel (on lavapipe, which runs shared memory lane by lane
-// and barriers as coroutine switches, ~2x faster: minimind-3 size, pp128).
+// tiles with K/V staged in shared memory, or per token (on lavapipe, which
+// runs shared memory lane by lane and barriers as coroutine switches, ~2x
+// faster: minimind-3 size, pp128). Per token means, with the subgroup decode
+// kernel, f16 pools and head_dim % 8 == 0 (n_rep * head_dim <= 1024), a lane
+// per token in tiles of one subgroup (attention_prefill_lanes.comp);
+// otherwise one split item per token, run by the decode kernel.
 enum class PrefillKernel { Auto /* PerToken on CPU devices with the subgroup decode kernel, else Tiled */, Tiled, PerToken };
 
 // Knobs; 0 = chosen from the device.
@@ -86,6 +89,9 @@ struct AttentionTuning {
   uint32_t max_splits = 32;        // splits per decode token, at most
   DecodeKernel decode_kernel = DecodeKernel::Auto;
   PrefillKernel prefill_kernel = PrefillKernel::Auto;
+  // The subgroup kernels read f16 pools through texel buffers where the
+  // device allows (a vector gather on lavapipe); false: storage buffers.
+  bool kv_texels = true;
 };
 
 // One kernel configuration: the specialization constants of attention.comp.
@@ -126,6 +132,8 @@ class AttentionPlan {
   const AttentionConfig& prefill_config() const { return prefill_; }
   const AttentionConfig& decode_config() const { return decode_; }
   bool subgroup_decode() const { return subgroup_decode_; }  // split items run attention_split_subgroup
+  bool prefill_lanes() const { return prefill_lanes_; }  // tile items run attention_prefill_lanes
+  bool kv_texels() const { return tuning_.kv_texels; }
   const AttentionStep& step() const { return step_; }
   uint32_t tile_capacity() const { return tile_cap_; }
   uint32_t split_capacity() const { return split_cap_; }
@@ -152,6 +160,7 @@ class AttentionPlan {
   bool cpu_device_ = false;
   bool subgroup_decode_ = false;
   bool prefill_per_token_ = false;  // prefill tokens are split items (PrefillKernel::PerToken)
+  bool prefill_lanes_ = false;      // prefill tiles of subgroup_size tokens, a lane each (PerToken)
   AttentionStep step_;
   vk::BufferSlice positions_, slots_, tables_, tile_items_, split_items_, partials_, arrivals_, arguments_;
   // set_batch's scratch, kept so that a step allocates nothing.

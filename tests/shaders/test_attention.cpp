@@ -83,6 +83,7 @@ struct SeqData {
 struct Outcome {
   double max_err = 0;
   ops::AttentionStep step;
+  bool prefill_lanes = false;
 };
 
 class AttentionRig : public test::GpuFixture {
@@ -164,6 +165,7 @@ class AttentionRig : public test::GpuFixture {
     // Reference: contiguous K/V per sequence, double accumulation.
     Outcome result;
     result.step = plan.step();
+    result.prefill_lanes = plan.prefill_lanes();
     const double scale = 1.0 / std::sqrt(double(hd));
     t = 0;
     for (size_t si = 0; si < c.seqs.size(); ++si) {
@@ -248,10 +250,15 @@ TEST_CASE_METHOD(test::GpuFixture, "kv_append writes each token into its paged s
 
 const char* prefill_name(ops::PrefillKernel k) { return k == ops::PrefillKernel::Tiled ? "tiled" : "per-token"; }
 
-// Tiled prefill makes tiles; per-token prefill one split item per prefill token.
-void check_prefill_items(const ops::AttentionStep& step, ops::PrefillKernel kernel, uint32_t prefill_tokens) {
+// Tiled prefill makes tiles; per-token prefill tiles of a lane per token
+// (attention_prefill_lanes) or one split item per prefill token.
+void check_prefill_items(const Outcome& r, ops::PrefillKernel kernel, uint32_t prefill_tokens) {
+  const ops::AttentionStep& step = r.step;
   if (kernel == ops::PrefillKernel::Tiled) {
     CHECK(step.tiles > 0);
+  } else if (r.prefill_lanes) {
+    CHECK(step.tiles > 0);
+    CHECK(step.split_items < prefill_tokens);
   } else {
     CHECK(step.tiles == 0);
     CHECK(step.split_items >= prefill_tokens);
@@ -270,9 +277,12 @@ TEST_CASE_METHOD(AttentionRig, "attention prefill: head dims x GQA ratios, sever
       // Lengths not multiples of the block size; one single-token sequence rides the decode path.
       Case c{2 * n_rep, 2, hd, bs, kv, {{0, 37}, {0, 5}, {0, 1}, {0, 20}}};
       c.tuning.prefill_kernel = kernel;
+      // f16 pools through texels and through storage buffers, alternately (CPU devices).
+      c.tuning.kv_texels = (i / 2) % 2 == 0;
+      CAPTURE(c.tuning.kv_texels);
       Outcome r = run(c, 100 + i++);
       CAPTURE(r.max_err);
-      check_prefill_items(r.step, kernel, 62);
+      check_prefill_items(r, kernel, 62);
       CHECK(r.step.decode_tokens == 1);
       CHECK(r.max_err < kTolerance);
     }
@@ -296,7 +306,7 @@ TEST_CASE_METHOD(AttentionRig, "attention chunked prefill: queries after cached 
         Outcome r = run(c, 200 + i++);
         CAPTURE(r.max_err);
         if (kernel == ops::PrefillKernel::Tiled) CHECK(r.step.tiles >= 3);
-        else check_prefill_items(r.step, kernel, 39);
+        else check_prefill_items(r, kernel, 39);
         CHECK(r.step.decode_tokens == 0);
         CHECK(r.max_err < kTolerance);
       }
@@ -349,7 +359,7 @@ TEST_CASE_METHOD(AttentionRig, "attention mixed batch: prefill, chunked prefill 
       Case c{4 * n_rep, 4, hd, 16, KvType::F16, {{0, 19}, {700, 1}, {33, 17}, {5, 1}}, {128, 4096, 32, kernel, prefill}};
       Outcome r = run(c, 500 + hd + n_rep);
       CAPTURE(r.max_err);
-      check_prefill_items(r.step, prefill, 36);
+      check_prefill_items(r, prefill, 36);
       CHECK(r.step.merged_tokens == 1);
       CHECK(r.max_err < kTolerance);
     }
