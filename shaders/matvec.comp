@@ -290,13 +290,19 @@ void main() {
   // Within each subgroup, then one value per subgroup through shared memory.
   [[unroll]] for (uint i = 0; i < ROWS * NT; ++i) acc[i] = subgroupAdd(acc[i]);
   if (gl_NumSubgroups == 1) {
-    if (tid == 0) {
-      [[unroll]] for (uint o = 0; o < OUT_ROWS; ++o) {
-        [[unroll]] for (uint t = 0; t < NT; ++t) {
-          if (row0 + o < pc.rows && tok0 + t < pc.tokens)
-            emit(row0 + o, tok0 + t, epilogue_value(acc[o * NT + t], SWIGLU ? acc[(o + OUT_ROWS) * NT + t] : 0.0));
+    // Every lane holds every sum: lane l stores outputs l, l + WG, ..., so a
+    // store (and SwiGLU's exp) serves WG outputs at once, not one.
+    [[unroll]] for (uint j = 0; j < (OUT_ROWS * NT + WG - 1) / WG; ++j) {
+      float sum = 0.0, up = 0.0;
+      [[unroll]] for (uint c = 0; c < WG; ++c) {
+        const uint i = j * WG + c;  // output (o, t) = (i / NT, i % NT)
+        if (tid == c && i < OUT_ROWS * NT) {
+          sum = acc[i];
+          if (SWIGLU) up = acc[i + OUT_ROWS * NT];
         }
       }
+      const uint i = j * WG + tid, o = i / NT, t = i % NT;
+      if (i < OUT_ROWS * NT && row0 + o < pc.rows && tok0 + t < pc.tokens) emit(row0 + o, tok0 + t, epilogue_value(sum, up));
     }
     return;
   }
