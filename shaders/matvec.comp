@@ -24,7 +24,10 @@
 //   NORM      input RMSNorm in the prologue: x[t][k] is used as
 //             x[t][k] * inversesqrt(mean_k x[t][k]^2 + eps) * gamma[k], every
 //             workgroup recomputing the token's sum of squares (K floats, from
-//             cache) instead of a separate norm kernel writing xn.
+//             cache) instead of a separate norm kernel writing xn. A
+//             one-subgroup workgroup (CPU devices) sums the squares during the
+//             product, which uses x * gamma, and scales the sums by
+//             1/rms at the end (NORM_IN_LOOP): no separate pass over x.
 //   EPILOGUE  EPI_STORE y = acc; EPI_ACCUMULATE y += acc (the residual add);
 //             EPI_SWIGLU W is [gate; up] stacked (2 * rows rows), and
 //             y[t][r] = silu(gate_r . x) * (up_r . x): a workgroup's row slots
@@ -94,6 +97,10 @@ shared float norm_partial[MAX_SUBGROUPS * NT];
 
 // NORM: 1/rms of each of the workgroup's tokens (1 otherwise).
 float inv_rms[NT];
+// NORM_IN_LOOP: the workgroup is one subgroup, and each lane's sum of squares
+// of the x it reads (per token) accumulates in x_sq during the product.
+const bool NORM_IN_LOOP = NORM && WG <= MIN_SUBGROUP;
+float x_sq[NT];
 
 // The token of slot t: past the last token, the last one again. A tail group
 // computes the repeats and does not store them, which keeps every slot's
@@ -121,7 +128,8 @@ vec4 x_in4(uint t, uint xi, vec4 g) {
   vec4 v = x4[xi];
 #endif
   // (x * scale) * gamma, rounded as rmsnorm.comp rounds it.
-  if (NORM) v = v * inv_rms[t] * g;
+  if (NORM_IN_LOOP) x_sq[t] += dot(v, v);
+  if (NORM) v = NORM_IN_LOOP ? v * g : v * inv_rms[t] * g;
   return v;
 }
 
@@ -130,7 +138,8 @@ float x_in1(uint t, uint i, float g) {
   return x_load4(i / 4)[i % 4];  // unused: FLOAT_TEXELS always takes 4-wide loads
 #else
   float v = x[i];
-  if (NORM) v = v * inv_rms[t] * g;
+  if (NORM_IN_LOOP) x_sq[t] += v * v;
+  if (NORM) v = NORM_IN_LOOP ? v * g : v * inv_rms[t] * g;
   return v;
 #endif
 }
@@ -216,9 +225,12 @@ void main() {
     row_base[r] = w_offset + row * row_units;
     [[unroll]] for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
   }
-  [[unroll]] for (uint t = 0; t < NT; ++t) inv_rms[t] = 1.0;
+  [[unroll]] for (uint t = 0; t < NT; ++t) {
+    inv_rms[t] = 1.0;
+    x_sq[t] = 0.0;
+  }
 #ifndef GATHER
-  if (NORM) compute_inv_rms(tok0);
+  if (NORM && !NORM_IN_LOOP) compute_inv_rms(tok0);
 #endif
 
 #ifdef FLOAT_TEXELS
@@ -289,6 +301,14 @@ void main() {
 
   // Within each subgroup, then one value per subgroup through shared memory.
   [[unroll]] for (uint i = 0; i < ROWS * NT; ++i) acc[i] = subgroupAdd(acc[i]);
+#ifndef GATHER
+  if (NORM_IN_LOOP) {
+    [[unroll]] for (uint t = 0; t < NT; ++t) {
+      const float scale = inversesqrt(subgroupAdd(x_sq[t]) / float(pc.K) + pc.eps);
+      [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] *= scale;
+    }
+  }
+#endif
   if (gl_NumSubgroups == 1) {
     // Every lane holds every sum: lane l stores outputs l, l + WG, ..., so a
     // store (and SwiGLU's exp) serves WG outputs at once, not one.

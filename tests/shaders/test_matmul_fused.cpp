@@ -7,7 +7,8 @@
 // 1e-5 * sum_k |W x| bound covers the kernel's f32 summation in any order):
 //   - norm: the kernel's 1/rms comes from an f32 sum of K squares (relative
 //     error ~K * 2^-24 at worst, ~1e-6 here) and x * scale * gamma adds two
-//     roundings; both scale every product, so they stay inside 1e-5 * sum |W xn|.
+//     roundings (one-subgroup workgroups: x * gamma, and the sum times scale);
+//     both scale every product, so they stay inside 1e-5 * sum |W xn|.
 //   - accumulate: one more f32 addition: + 2^-23 |y0 + s|.
 //   - SwiGLU: silu(g) * u moves by at most 1.1 |u| dg + |silu(g)| du
 //     (|silu'| <= 1.1), plus exp's and the products' rounding, 1e-6 relative.
