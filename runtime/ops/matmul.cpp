@@ -55,7 +55,9 @@ vk::BufferSlice whole_texels(vk::BufferSlice s) {
 bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const WeightChunk& chunk,
                  const vk::BufferSlice& x) {
   const uint64_t align = std::max<uint64_t>(report.min_texel_buffer_offset_alignment, 1);
-  const bool view_allowed = report.uniform_texel_rgba32ui && chunk.binding.offset % align == 0 &&
+  // The texel variants' one-subgroup reduction shuffles (matvec.comp reduce_scatter_store).
+  const bool view_allowed = report.uniform_texel_rgba32ui && report.subgroup_shuffle &&
+                            chunk.binding.offset % align == 0 &&
                             whole_texels(chunk.binding).size / 16 <= report.max_texel_buffer_elements;
   if (!view_allowed) return false;
   if (!float_type(w.type)) return true;
