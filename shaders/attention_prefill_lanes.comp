@@ -1,9 +1,10 @@
 #version 450
-// Causal prefill attention for devices whose workgroup is one subgroup (CPU
-// devices: lavapipe). One subgroup per (tile item, kv head); a tile holds up
-// to WG consecutive tokens of one sequence and lane l is its token l: every
-// lane runs its own online softmax over the keys, so nothing crosses lanes
-// (on lavapipe every cross-lane operation is a scalar loop over the lanes).
+// Causal prefill attention for CPU devices (lavapipe, where the host sizes the
+// workgroup to one subgroup, one SIMD vector). One workgroup per (tile item,
+// kv head); a tile holds up to WG consecutive tokens of one sequence and
+// invocation l is its token l: every invocation runs its own online softmax
+// over the keys, so nothing crosses lanes (on lavapipe every cross-lane
+// operation is a scalar loop over the lanes).
 // All lanes read the same key and value row at a time, and a lane masks the
 // keys past its own position. Tokens past the tile's count repeat its last
 // token and are not stored.
@@ -22,7 +23,7 @@
 #extension GL_EXT_control_flow_attributes : require
 
 layout(local_size_x_id = 0) in;
-layout(constant_id = 0) const uint WG = 8;     // tokens per tile (the host guarantees one subgroup)
+layout(constant_id = 0) const uint WG = 8;     // tokens per tile, one per invocation
 layout(constant_id = 1) const uint HD = 64;    // head_dim (even)
 layout(constant_id = 2) const uint N_REP = 1;  // query heads per kv head
 layout(constant_id = 3) const uint BS = 16;    // KV block size

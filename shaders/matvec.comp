@@ -133,7 +133,8 @@ vec4 x_in4(uint t, uint xi, vec4 g) {
 #else
   vec4 v = x4[xi];
 #endif
-  // (x * scale) * gamma, rounded as rmsnorm.comp rounds it.
+  // (x * scale) * gamma, rounded as rmsnorm.comp rounds it; NORM_IN_LOOP:
+  // x * gamma here, the scale applied to the sums.
   if (NORM_IN_LOOP) x_sq[t] += dot(v, v);
   if (NORM) v = NORM_IN_LOOP ? v * g : v * inv_rms[t] * g;
   return v;
@@ -236,7 +237,8 @@ void reduce_scatter_store(uint row0, uint tok0) {
   [[unroll]] for (uint j = 0; j < PER_LANE; j += SWIGLU ? 2 : 1) {
     const uint i = (lane * PER_LANE + j) / (SWIGLU ? 2 : 1);  // output (o, t) = (i / NT, i % NT)
     const uint o = i / NT, t = i % NT;
-    if (row0 + o < pc.rows && tok0 + t < pc.tokens) emit(row0 + o, tok0 + t, epilogue_value(sums[j], SWIGLU ? sums[j + 1] : 0.0));
+    if (row0 + o < pc.rows && tok0 + t < pc.tokens)
+      emit(row0 + o, tok0 + t, epilogue_value(sums[j], SWIGLU ? sums[j + 1] : 0.0));
   }
 }
 #endif
@@ -299,14 +301,16 @@ void main() {
     // thread takes 16 elements, whose scales it decodes once (w_load16).
     for (uint k = tid * 16; k < pc.K; k += WG * 16) {
       vec4 w[ROWS * 4];
-      [[unroll]] for (uint r = 0; r < ROWS; ++r) w_load16(row_base[r], k, w[4 * r], w[4 * r + 1], w[4 * r + 2], w[4 * r + 3]);
+      [[unroll]] for (uint r = 0; r < ROWS; ++r)
+        w_load16(row_base[r], k, w[4 * r], w[4 * r + 1], w[4 * r + 2], w[4 * r + 3]);
       const vec4 g0 = gamma_at(k), g1 = gamma_at(k + 4), g2 = gamma_at(k + 8), g3 = gamma_at(k + 12);
       [[unroll]] for (uint t = 0; t < NT; ++t) {
         const uint xi = (x_base(token_at(tok0, t)) + k) / 4;
         const vec4 x0 = x_in4(t, xi, g0), x1 = x_in4(t, xi + 1, g1), x2 = x_in4(t, xi + 2, g2),
                    x3 = x_in4(t, xi + 3, g3);
         [[unroll]] for (uint r = 0; r < ROWS; ++r) {
-          acc[r * NT + t] = fma4(w[4 * r + 3], x3, fma4(w[4 * r + 2], x2, fma4(w[4 * r + 1], x1, fma4(w[4 * r], x0, acc[r * NT + t]))));
+          const float a = fma4(w[4 * r + 1], x1, fma4(w[4 * r], x0, acc[r * NT + t]));
+          acc[r * NT + t] = fma4(w[4 * r + 3], x3, fma4(w[4 * r + 2], x2, a));
         }
       }
     }
@@ -369,7 +373,8 @@ void main() {
         }
       }
       const uint i = j * WG + tid, o = i / NT, t = i % NT;
-      if (i < OUT_ROWS * NT && row0 + o < pc.rows && tok0 + t < pc.tokens) emit(row0 + o, tok0 + t, epilogue_value(sum, up));
+      if (i < OUT_ROWS * NT && row0 + o < pc.rows && tok0 + t < pc.tokens)
+        emit(row0 + o, tok0 + t, epilogue_value(sum, up));
     }
     return;
   }
