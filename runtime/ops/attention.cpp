@@ -291,14 +291,16 @@ void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, con
                 graph::updates(plan.partials()), graph::updates(plan.arrivals())},
                pc, plan.dispatch_arguments(which), {capacity, s.n_kv_heads, 1}, label);
   };
-  const bool texels =
-      plan.subgroup_decode() && plan.kv_texels() && pool_texels_allowed(ctx.device().report(), s, k_pool, v_pool);
+  const vk::DeviceReport& report = ctx.device().report();
+  const bool texels = plan.subgroup_decode() && plan.kv_texels() && pool_texels_allowed(report, s, k_pool, v_pool);
+  // The CPU-device kernels: one subgroup each, the pools at bindings 1 and 2.
+  auto subgroup_kernel = [&](const std::string& kernel) -> const vk::Pipeline& {
+    return ctx.pipeline({kernel, kBindings, sizeof(push::Attention),
+                         {report.subgroup_size, s.head_dim, n_rep, s.block_size}, texels ? (1u << 1) | (1u << 2) : 0u});
+  };
   if (plan.tile_capacity() > 0) {
     if (plan.prefill_lanes()) {
-      const auto& lanes = ctx.pipeline({texels ? "attention_prefill_lanes_texel_f16" : "attention_prefill_lanes_f16",
-                                        kBindings, sizeof(push::Attention),
-                                        {ctx.device().report().subgroup_size, s.head_dim, n_rep, s.block_size},
-                                        texels ? (1u << 1) | (1u << 2) : 0u});
+      const auto& lanes = subgroup_kernel(texels ? "attention_prefill_lanes_texel_f16" : "attention_prefill_lanes_f16");
       record(lanes, plan.tile_items(), AttentionPlan::kPrefillDispatch, plan.tile_capacity(), "attention_prefill",
              texels);
     } else {
@@ -310,11 +312,7 @@ void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, con
     const std::string split_kernel = texels                    ? "attention_split_texel_f16"
                                      : s.kv_type == KvType::F16 ? "attention_split_f16"
                                                                 : "attention_split_f32";
-    const vk::Pipeline& split =
-        plan.subgroup_decode() ? ctx.pipeline({split_kernel, kBindings, sizeof(push::Attention),
-                                               {ctx.device().report().subgroup_size, s.head_dim, n_rep, s.block_size},
-                                               texels ? (1u << 1) | (1u << 2) : 0u})
-                               : tiled(plan.decode_config());
+    const vk::Pipeline& split = plan.subgroup_decode() ? subgroup_kernel(split_kernel) : tiled(plan.decode_config());
     record(split, plan.split_items(), AttentionPlan::kSplitDispatch, plan.split_capacity(), "attention_decode", texels);
   }
 }
