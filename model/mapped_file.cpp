@@ -53,4 +53,15 @@ void release_mapped_pages(std::span<const uint8_t> bytes) {
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
+void populate_mapped_pages(std::span<const uint8_t> bytes) {
+#ifdef MADV_POPULATE_READ
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = uintptr_t(bytes.data()) / page * page;
+  const uintptr_t end = uintptr_t(bytes.data()) + bytes.size();
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
+#else
+  (void)bytes;
+#endif
+}
+
 }  // namespace vkmind

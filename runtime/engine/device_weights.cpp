@@ -184,7 +184,10 @@ std::vector<std::unique_ptr<vk::ImportedHostBuffer>> import_model_files(vk::Cont
   // A GPU would read imported host memory over the bus at every step.
   if (ctx.device().report().type != "CPU") return files;
   for (std::span<const uint8_t> bytes : model.mapped_files()) {
-    if (auto file = vk::ImportedHostBuffer::import(ctx.device(), bytes)) files.push_back(std::move(file));
+    if (auto file = vk::ImportedHostBuffer::import(ctx.device(), bytes)) {
+      populate_mapped_pages(bytes);  // read in place: fault it in now, in one call
+      files.push_back(std::move(file));
+    }
   }
   return files;
 }
