@@ -13,6 +13,10 @@
 #include "weights.glsl"
 
 layout(local_size_x_id = 0) in;
+// W in tiles (runtime/ops/weight_view.h) when TILE_ROWS > 0, as CPU devices
+// keep a tied output head; row-major otherwise.
+layout(constant_id = 1) const uint TILE_ROWS = 0;
+layout(constant_id = 2) const uint TILE_COLS = 1;
 
 layout(std430, binding = 1) readonly buffer Ids { uint ids[]; };
 layout(std430, binding = 2) writeonly buffer Out { float result[]; };
@@ -25,5 +29,12 @@ void main() {
   uint k = i - t * pc.dim;
   uint id = min(ids[t], pc.vocab - 1);
   if (id < pc.row_begin || id - pc.row_begin >= pc.rows) return;
-  result[i] = w_load1(pc.w_offset + (id - pc.row_begin) * w_row_units(pc.dim), k);
+  const uint row = id - pc.row_begin;
+  if (TILE_ROWS > 0) {
+    const uint block = row - row % TILE_ROWS, block_rows = min(TILE_ROWS, pc.rows - block);
+    result[i] = w_load1(pc.w_offset + block * pc.dim + (row - block) * TILE_COLS,
+                        (k / TILE_COLS) * block_rows * TILE_COLS + k % TILE_COLS);
+  } else {
+    result[i] = w_load1(pc.w_offset + row * w_row_units(pc.dim), k);
+  }
 }

@@ -65,6 +65,8 @@ layout(constant_id = 3) const bool VEC = false;  // 4-wide loads of W and x (see
 layout(constant_id = 4) const uint MIN_SUBGROUP = 8;  // bounds the subgroups per workgroup
 layout(constant_id = 5) const bool NORM = false;
 layout(constant_id = 6) const uint EPILOGUE = 0;
+// FLOAT_TEXELS: W in tiles of TILE_ROWS rows by WG texels (runtime/ops/weight_view.h); 0: row-major.
+layout(constant_id = 7) const uint TILE_ROWS = 0;
 const uint EPI_STORE = 0, EPI_ACCUMULATE = 1, EPI_SWIGLU = 2;
 const bool SWIGLU = EPILOGUE == EPI_SWIGLU;
 const uint OUT_ROWS = SWIGLU ? ROWS / 2 : ROWS;  // output rows per workgroup (ROWS is even for SWIGLU)
@@ -261,11 +263,23 @@ void main() {
 #endif
 
   uint row_base[ROWS];
+#ifdef FLOAT_TEXELS
+  // Tiles: units from one step's texel of a row to the next step's (a chunk of each row of its block).
+  uint tile_step[ROWS];
+  const uint TILE_ELEMS = WG * W_TEXEL_ELEMS;
+#endif
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     // Rows past the end read the last row (in bounds) and are not stored.
     const uint row = SWIGLU ? min(row0 + r % OUT_ROWS, pc.rows - 1) + (r < OUT_ROWS ? 0 : pc.rows)
                             : min(row0 + r, pc.rows - 1);
     row_base[r] = w_offset + row * row_units;
+#ifdef FLOAT_TEXELS
+    if (TILE_ROWS > 0) {
+      const uint block = row - row % TILE_ROWS;
+      row_base[r] = w_offset + block * pc.K + (row - block) * TILE_ELEMS;
+      tile_step[r] = min(TILE_ROWS, (SWIGLU ? 2 * pc.rows : pc.rows) - block) * TILE_ELEMS;
+    }
+#endif
     [[unroll]] for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
   }
   [[unroll]] for (uint t = 0; t < NT; ++t) {
@@ -279,9 +293,10 @@ void main() {
 #ifdef FLOAT_TEXELS
   // The host guarantees K % W_TEXEL_ELEMS == 0, rows starting on a texel and
   // x 16-byte aligned.
-  for (uint k = tid * W_TEXEL_ELEMS; k < pc.K; k += WG * W_TEXEL_ELEMS) {
+  for (uint k = tid * W_TEXEL_ELEMS, step = 0; k < pc.K; k += WG * W_TEXEL_ELEMS, ++step) {
     vec4 lo[ROWS], hi[ROWS];
-    [[unroll]] for (uint r = 0; r < ROWS; ++r) w_load_texel(row_base[r], k, lo[r], hi[r]);
+    [[unroll]] for (uint r = 0; r < ROWS; ++r)
+      w_load_texel(row_base[r], TILE_ROWS > 0 ? step * tile_step[r] + tid * W_TEXEL_ELEMS : k, lo[r], hi[r]);
     const vec4 ga = gamma_at(k), gb = W_TEXEL_ELEMS == 8 ? gamma_at(k + 4) : vec4(1.0);
     [[unroll]] for (uint t = 0; t < NT; ++t) {
       const uint xi = (x_base(token_at(tok0, t)) + k) / 4;

@@ -8,6 +8,7 @@
 #include "model/mapped_file.h"
 #include "model/model_desc.h"
 #include "model/weight_codec.h"
+#include "runtime/ops/weight_view.h"
 #include "runtime/vk/context.h"
 #include "runtime/vk/error.h"
 
@@ -36,12 +37,16 @@ class Uploader {
 
   // Several canonical tensors stacked by rows into one matrix of one width;
   // runs of different types become pieces (device_weights.h).
-  DeviceMatrix matrix(const std::vector<std::string>& names) {
+  // `tiled`: a matrix of the dense forward pass, tiled where weight_tiles_pay.
+  DeviceMatrix matrix(const std::vector<std::string>& names, bool tiled = false) {
     std::vector<const ModelTensor*> parts = require_matrices(names);
     DeviceMatrix m;
     for (size_t begin = 0, end; begin < parts.size(); begin = end) {
       for (end = begin + 1; end < parts.size() && parts[end]->type == parts[begin]->type;) ++end;
-      m.pieces.push_back(uniform({parts.begin() + std::ptrdiff_t(begin), parts.begin() + std::ptrdiff_t(end)}));
+      // Pieces (mixed types) stay row-major.
+      const bool uniform_type = begin == 0 && end == parts.size();
+      m.pieces.push_back(
+          uniform({parts.begin() + std::ptrdiff_t(begin), parts.begin() + std::ptrdiff_t(end)}, tiled && uniform_type));
       m.rows += m.pieces.back().rows;
     }
     m.cols = m.pieces[0].cols;
@@ -91,7 +96,7 @@ class Uploader {
   }
 
   // Tensors of one type and width, uploaded one after another.
-  DeviceMatrix uniform(std::span<const ModelTensor* const> parts) {
+  DeviceMatrix uniform(std::span<const ModelTensor* const> parts, bool tiled = false) {
     DeviceMatrix m;
     m.type = parts[0]->type;
     m.cols = uint32_t(parts[0]->dims[0]);
@@ -100,11 +105,26 @@ class Uploader {
       m.rows += uint32_t(t->dims[1]);
       bytes += t->data.size();
     }
-    if (auto in_place = in_place_view(parts, bytes)) {
-      m.slice = *in_place;
-      return m;
+    // Tiles are a copy in mapped memory (CPU devices), made on the copier thread.
+    const vk::DeviceReport& report = ctx_.device().report();
+    tiled = tiled && placement_.deferred && ops::weight_tiles_pay(report, m.type, m.cols);
+    if (!tiled) {
+      if (auto in_place = in_place_view(parts, bytes)) {
+        m.slice = *in_place;
+        return m;
+      }
     }
     m.slice = allocate(parts[0]->name, bytes);
+    if (tiled && m.slice.mapped) {
+      m.tile_rows = ops::kWeightTileRows;
+      m.tile_cols = ops::weight_tile_cols(report, m.type);
+      uint32_t row = 0;
+      for (const ModelTensor* t : parts) {
+        placement_.deferred->add_tiled(m.slice.mapped, t->data, m, row, uint32_t(t->dims[1]));
+        row += uint32_t(t->dims[1]);
+      }
+      return m;
+    }
     uint64_t offset = 0;
     for (const ModelTensor* t : parts) {
       const vk::BufferSlice dst = m.slice.sub(offset, t->data.size());
@@ -174,7 +194,12 @@ void upload_moe(Uploader& up, const ModelDesc& d, const std::string& p, LayerWei
 
 void DeferredCopies::run() const {
   for (const Copy& c : copies_) {
-    std::memcpy(c.dst, c.src.data(), c.src.size());
+    const Tiling& t = c.tiling;
+    if (t.tile_cols) {
+      ops::tile_rows_copy(c.dst, c.src.data(), t.first_row, t.rows, t.total_rows, t.cols, t.type, t.tile_cols);
+    } else {
+      std::memcpy(c.dst, c.src.data(), c.src.size());
+    }
     release_mapped_pages(c.src);
   }
 }
@@ -197,9 +222,10 @@ DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& mo
   model.check_supported();
   Uploader up(ctx, arena, model, placement);
   DeviceWeights w;
-  w.token_embd = up.matrix({"token_embd.weight"});
   const bool shared_head = d.tied_embeddings || d.output_duplicates_embedding;
-  w.output = shared_head ? w.token_embd : up.matrix({"output.weight"});
+  // Tiled only as the output head: the embedding lookup reads tiles too, but gains nothing from them.
+  w.token_embd = up.matrix({"token_embd.weight"}, shared_head);
+  w.output = shared_head ? w.token_embd : up.matrix({"output.weight"}, true);
   w.output_norm = up.vector_f32("output_norm.weight");
   for (uint32_t l = 0; l < d.n_layers; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
@@ -210,14 +236,14 @@ DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const Model& mo
       L.q_norm = up.vector_f32(p + "attn_q_norm.weight");
       L.k_norm = up.vector_f32(p + "attn_k_norm.weight");
     }
-    L.qkv = up.matrix({p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"});
+    L.qkv = up.matrix({p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"}, true);
     if (d.attn_qkv_bias) L.qkv_bias = up.concat_f32({p + "attn_q.bias", p + "attn_k.bias", p + "attn_v.bias"});
-    L.attn_output = up.matrix({p + "attn_output.weight"});
+    L.attn_output = up.matrix({p + "attn_output.weight"}, true);
     if (d.is_moe()) {
       upload_moe(up, d, p, L);
     } else {
-      L.gate_up = up.matrix({p + "ffn_gate.weight", p + "ffn_up.weight"});
-      L.down = up.matrix({p + "ffn_down.weight"});
+      L.gate_up = up.matrix({p + "ffn_gate.weight", p + "ffn_up.weight"}, true);
+      L.down = up.matrix({p + "ffn_down.weight"}, true);
     }
     w.layers.push_back(L);
   }

@@ -28,6 +28,8 @@ struct DeviceMatrix {
   TensorType type = TensorType::F32;
   uint32_t rows = 0;
   uint32_t cols = 0;
+  // Tiled for the CPU texel matvec when nonzero (ops/weight_view.h).
+  uint32_t tile_rows = 0, tile_cols = 0;
   // When the fused tensors differ in type: their runs of one type, rows in
   // order (then slice and type are unused). Empty for a uniform matrix.
   std::vector<DeviceMatrix> pieces;
@@ -63,14 +65,24 @@ struct DeviceWeights {
 class DeferredCopies {
  public:
   void add(uint8_t* dst, std::span<const uint8_t> src) { copies_.push_back({dst, src}); }
+  // Rows [first_row, first_row + rows) of the tiled matrix m (mapped at dst) from src.
+  void add_tiled(uint8_t* dst, std::span<const uint8_t> src, const DeviceMatrix& m, uint32_t first_row, uint32_t rows) {
+    copies_.push_back({dst, src, Tiling{first_row, rows, m.rows, m.cols, m.type, m.tile_cols}});
+  }
   // Copies everything, releasing the model file's pages as it goes (see
   // release_mapped_pages); safe on any one thread while others use the device.
   void run() const;
 
  private:
+  struct Tiling {
+    uint32_t first_row = 0, rows = 0, total_rows = 0, cols = 0;
+    TensorType type = TensorType::F32;
+    uint32_t tile_cols = 0;  // 0: a plain copy
+  };
   struct Copy {
     uint8_t* dst;
     std::span<const uint8_t> src;
+    Tiling tiling;
   };
   std::vector<Copy> copies_;
 };

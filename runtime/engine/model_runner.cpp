@@ -55,7 +55,7 @@ uint64_t matrix_bytes(const DeviceMatrix& m) {
 
 ops::WeightView view(const DeviceMatrix& m) {
   if (!m.pieces.empty()) throw Error("a weight fused from tensors of different types has no single view");
-  return {m.slice, m.type, m.rows, m.cols};
+  return {m.slice, m.type, m.rows, m.cols, m.tile_rows, m.tile_cols};
 }
 
 // Blocks in the KV pool: as asked, or room for max_seqs full contexts.

@@ -1,5 +1,6 @@
 #include "runtime/ops/embedding.h"
 
+#include <algorithm>
 #include <string>
 
 #include "runtime/vk/error.h"
@@ -22,7 +23,11 @@ void embedding(vk::Context& ctx, graph::Graph& g, const WeightView& table, const
   const vk::BufferSlice ids_used = ids.sub(0, uint64_t(n_tokens) * 4);
   const vk::BufferSlice out_used = out.sub(0, out_bytes);
   const std::string kernel = std::string("embedding_") + weight_kernel_suffix(table.type);
-  const auto& pipeline = ctx.pipeline({kernel, 3, sizeof(push::Embedding), {kWorkgroup}});
+  if (table.tile_rows && (table.tile_cols == 0 || table.cols % table.tile_cols != 0)) {
+    throw Error("embedding: a tiled table's width must be whole tiles");
+  }
+  const auto& pipeline =
+      ctx.pipeline({kernel, 3, sizeof(push::Embedding), {kWorkgroup, table.tile_rows, std::max(table.tile_cols, 1u)}});
   const auto groups = graph::linear_groups(ctx.device(), (out_bytes / 4 + kWorkgroup - 1) / kWorkgroup);
   // Each chunk writes only the tokens whose id it holds, so together they write every token.
   for (const WeightChunk& chunk : weight_chunks(ctx.device(), table, 0, table.rows)) {

@@ -162,6 +162,9 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
     if (path != MatmulPath::Tiled) {
       const bool texels = path == MatmulPath::VectorTexels && texel_loads(report, w, chunk, x);
       const bool x_texels = texels && float_type(w.type);
+      if (w.tile_rows && !(x_texels && w.tile_cols == matvec_shape(report, n_tokens, w.type).workgroup * 16 / weight_unit_bytes(w.type))) {
+        throw Error("matmul: a tiled weight is read only by the texel matvec of a CPU device, with tiles as wide as its step");
+      }
       if (texels) bindings[0] = graph::reads_texels(whole_texels(chunk.binding));
       if (x_texels) bindings[1] = graph::reads_texels(x_used);
       std::string kernel = texels ? "matvec_texel_" : "matvec_";
@@ -171,7 +174,8 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       // Bounds the subgroups per workgroup (the shared-memory partial sums).
       const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
       const auto& pipeline = ctx.pipeline({kernel, 4, sizeof(push::Matmul),
-                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup, fusion[0], fusion[1]},
+                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup, fusion[0], fusion[1],
+                                            w.tile_rows},
                                            (texels ? 1u : 0u) | (x_texels ? 2u : 0u)});
       // Row groups over x, and over z past the workgroup-count limit (vocab-sized outputs).
       const uint32_t out_per_group = swiglu ? rows_per_group / 2 : rows_per_group;
@@ -181,6 +185,7 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       g.dispatch(pipeline, std::move(bindings), pc, {gx, (n_tokens + nt - 1) / nt, (row_groups + gx - 1) / gx},
                  kernel);
     } else {
+      if (w.tile_rows) throw Error("matmul: the shared-memory GEMM path reads row-major weights only, not a tiled weight");
       const Tiles t = matmul_tiles(report);
       const auto& pipeline = ctx.pipeline({"matmul_" + suffix, 4, sizeof(push::Matmul),
                                            {t.workgroup(), t.bm, t.bn, t.bk, t.tm, t.tn, uint32_t(vec), fusion[0],

@@ -1,6 +1,7 @@
 #include "runtime/ops/weight_view.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "runtime/vk/error.h"
 
@@ -63,7 +64,15 @@ std::vector<WeightChunk> weight_chunks(const vk::Device& device, const WeightVie
     throw Error("a weight row of " + std::to_string(row_bytes) + " bytes does not fit this device's " +
                 "maxStorageBufferRange of " + std::to_string(range) + " bytes");
   }
-  const uint64_t rows_per_chunk = (range - (align - 1)) / row_bytes;
+  uint64_t rows_per_chunk = (range - (align - 1)) / row_bytes;
+  if (w.tile_rows) {
+    if (row_begin % w.tile_rows != 0) {
+      throw Error("rows from " + std::to_string(row_begin) + " of a tiled weight: not the start of a block of " +
+                  std::to_string(w.tile_rows));
+    }
+    rows_per_chunk -= rows_per_chunk % w.tile_rows;
+    if (rows_per_chunk == 0) throw Error("a block of a tiled weight does not fit this device's maxStorageBufferRange");
+  }
   const uint32_t unit = weight_unit_bytes(w.type);
 
   std::vector<WeightChunk> chunks;
@@ -78,6 +87,30 @@ std::vector<WeightChunk> weight_chunks(const vk::Device& device, const WeightVie
     r += n;
   }
   return chunks;
+}
+
+uint32_t weight_tile_cols(const vk::DeviceReport& report, TensorType type) {
+  return report.subgroup_size * (16 / weight_unit_bytes(type));
+}
+
+bool weight_tiles_pay(const vk::DeviceReport& report, TensorType type, uint32_t cols) {
+  const bool float_type = type == TensorType::F32 || type == TensorType::F16 || type == TensorType::BF16;
+  // The conditions under which ops::matmul takes the texel matvec.
+  const bool texel_matvec = report.type == "CPU" && report.subgroup_arithmetic && report.subgroup_shuffle &&
+                            report.uniform_texel_rgba32ui && report.subgroup_size > 0;
+  return float_type && texel_matvec && cols % weight_tile_cols(report, type) == 0;
+}
+
+void tile_rows_copy(uint8_t* dst, const uint8_t* src, uint32_t first_row, uint32_t n_rows, uint32_t total_rows,
+                    uint32_t cols, TensorType type, uint32_t tile_cols) {
+  const uint64_t unit = weight_unit_bytes(type), row_bytes = uint64_t(cols) * unit, chunk_bytes = tile_cols * unit;
+  for (uint32_t r = first_row; r < first_row + n_rows; ++r) {
+    const uint32_t block = r - r % kWeightTileRows;
+    const uint64_t block_rows = std::min(kWeightTileRows, total_rows - block);
+    uint8_t* out = dst + block * row_bytes + (r - block) * chunk_bytes;
+    const uint8_t* in = src + uint64_t(r - first_row) * row_bytes;
+    for (uint32_t c = 0; c < cols / tile_cols; ++c) std::memcpy(out + c * block_rows * chunk_bytes, in + c * chunk_bytes, chunk_bytes);
+  }
 }
 
 }  // namespace vkmind::ops

@@ -77,6 +77,31 @@ TEST_CASE_METHOD(EmbeddingFixture, "embedding gathers rows of every table type e
   }
 }
 
+// A tied output head in tiles (CPU devices, ops/weight_view.h) is the
+// embedding table too: rows come back the same as from the row-major table.
+TEST_CASE_METHOD(EmbeddingFixture, "embedding gathers rows of a tiled table exactly", "[shaders][embedding][tiles]") {
+  uint32_t seed = 70;
+  for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16}) {
+    for (uint32_t C : {8u, 64u}) {
+      for (Shape s : {Shape{1, C, 1}, Shape{17, 2 * C, 9}, Shape{100, 3 * C, 64}, Shape{6400, C, 301}}) {
+        CAPTURE(test::type_label(type), C, s.vocab, s.dim, s.tokens);
+        auto values = test::random_floats(size_t(s.vocab) * s.dim, seed++);
+        auto bytes = test::encode_weights(values, type);
+        auto table = test::decode_weights(bytes, type, values.size());
+        std::vector<uint8_t> tiles(bytes.size());
+        ops::tile_rows_copy(tiles.data(), bytes.data(), 0, s.vocab, s.vocab, s.dim, type, C);
+        auto ids = random_ids(s.tokens, s.vocab, seed++);
+        auto dout = device_buffer(ids.size() * s.dim * 4);
+        graph::Graph g(ctx.device());
+        ops::embedding(ctx, g, {upload(tiles), type, s.vocab, s.dim, ops::kWeightTileRows, C}, upload(ids), dout,
+                       uint32_t(ids.size()));
+        g.run();
+        CHECK(download<float>(dout, ids.size() * s.dim) == reference_gather(table, s.vocab, s.dim, ids));
+      }
+    }
+  }
+}
+
 TEST_CASE_METHOD(EmbeddingFixture, "embedding clamps out-of-range ids to the last row", "[shaders][embedding]") {
   // The runtime rejects such ids on the host; the kernel must still stay in bounds.
   const uint32_t vocab = 10, dim = 64;

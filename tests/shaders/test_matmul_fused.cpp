@@ -17,8 +17,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 
 #include "runtime/ops/matmul.h"
+#include "runtime/ops/weight_view.h"
 #include "runtime/vk/error.h"
 #include "tests/shaders/gpu_fixture.h"
 #include "tests/shaders/weight_reference.h"
@@ -63,7 +65,8 @@ void dot_rows(const std::vector<float>& w, const std::vector<double>& xn, uint32
 
 class FusedMatmulFixture : public test::GpuFixture {
  public:
-  void check(TensorType type, Case c, ops::MatmulPath path, Fusion f, uint32_t seed) {
+  // tile_cols > 0: W uploaded in tiles of that width (ops::tile_rows_copy).
+  void check(TensorType type, Case c, ops::MatmulPath path, Fusion f, uint32_t seed, uint32_t tile_cols = 0) {
     const bool swiglu = f.epilogue == ops::Epilogue::SwiGLU;
     const uint32_t w_rows = swiglu ? 2 * c.out_rows : c.out_rows, K = c.K, N = c.tokens, M = c.out_rows;
     CAPTURE(test::type_label(type), path_name(path), f.norm, epilogue_name(f.epilogue), M, K, N);
@@ -92,7 +95,13 @@ class FusedMatmulFixture : public test::GpuFixture {
       options.norm_weight = upload(gamma);
       options.norm_eps = kEps;
     }
-    ops::matmul(ctx, g, {upload(bytes), type, w_rows, K}, upload(x), dy, N, options);
+    ops::WeightView view{upload(bytes), type, w_rows, K};
+    if (tile_cols) {
+      std::vector<uint8_t> tiles(bytes.size());
+      ops::tile_rows_copy(tiles.data(), bytes.data(), 0, w_rows, w_rows, K, type, tile_cols);
+      view = {upload(tiles), type, w_rows, K, ops::kWeightTileRows, tile_cols};
+    }
+    ops::matmul(ctx, g, view, upload(x), dy, N, options);
     g.run();
     REQUIRE(g.node_count() == 1);
     auto y = download<float>(dy, size_t(N) * M);
@@ -164,4 +173,62 @@ TEST_CASE_METHOD(FusedMatmulFixture, "matmul refuses a SwiGLU epilogue on part o
                   Error);
   // A norm weight shorter than K.
   CHECK_THROWS_AS(ops::matmul(ctx, g, {dw, TensorType::F32, 8, 8}, dx, dy, 1, {.norm_weight = dx.sub(0, 16)}), Error);
+}
+
+// Tiles (CPU devices, weight_view.h): element (r, k) of a matrix of R rows in
+// tiles of C columns lies at b K + (k / C) n C + (r - b) C + k % C, b = r - r % 16,
+// n = min(16, R - b). Written here from that formula, not from the copy.
+TEST_CASE("tile_rows_copy places each element where the tiled layout says", "[matmul][tiles]") {
+  for (auto [R, K, C] : {std::array<uint32_t, 3>{1, 8, 8}, {16, 16, 8}, {37, 24, 8}, {40, 64, 32}}) {
+    CAPTURE(R, K, C);
+    std::vector<uint16_t> rows(size_t(R) * K);
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = uint16_t(i * 7 + 1);
+    std::vector<uint16_t> want(rows.size());
+    for (uint32_t r = 0; r < R; ++r) {
+      const uint32_t b = r - r % 16, n = std::min(16u, R - b);
+      for (uint32_t k = 0; k < K; ++k) want[size_t(b) * K + (k / C) * n * C + (r - b) * C + k % C] = rows[size_t(r) * K + k];
+    }
+    std::vector<uint16_t> got(rows.size()), in_parts(rows.size());
+    ops::tile_rows_copy(reinterpret_cast<uint8_t*>(got.data()), reinterpret_cast<const uint8_t*>(rows.data()), 0, R, R,
+                        K, TensorType::F16, C);
+    CHECK(got == want);
+    // In two runs of rows (the loader copies a fused matrix tensor by tensor).
+    const uint32_t split = R / 3;
+    ops::tile_rows_copy(reinterpret_cast<uint8_t*>(in_parts.data()), reinterpret_cast<const uint8_t*>(rows.data()), 0,
+                        split, R, K, TensorType::F16, C);
+    ops::tile_rows_copy(reinterpret_cast<uint8_t*>(in_parts.data()),
+                        reinterpret_cast<const uint8_t*>(rows.data() + size_t(split) * K), split, R - split, R, K,
+                        TensorType::F16, C);
+    CHECK(in_parts == want);
+  }
+}
+
+// The texel matvec reads tiled float weights with every fusion, at row counts
+// that leave a partial block (and, for SwiGLU, gate and up rows in one block).
+TEST_CASE_METHOD(FusedMatmulFixture, "matmul reads tiled float weights on CPU devices", "[shaders][matmul][fused][tiles]") {
+  const vk::DeviceReport& report = ctx.device().report();
+  if (!ops::weight_tiles_pay(report, TensorType::F16, ops::weight_tile_cols(report, TensorType::F16))) {
+    WARN("SKIPPED: this device keeps weights row-major (tiles are for CPU devices' texel matvec)");
+    return;
+  }
+  const Fusion fusions[] = {{false, ops::Epilogue::Store},
+                            {true, ops::Epilogue::Store},
+                            {false, ops::Epilogue::Accumulate},
+                            {true, ops::Epilogue::SwiGLU}};
+  uint32_t seed = 500;
+  for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16}) {
+    const uint32_t C = ops::weight_tile_cols(report, type);
+    for (Fusion f : fusions) {
+      for (Case c : {Case{1, C, 1}, Case{13, 3 * C, 3}, Case{16, C, 1}, Case{37, 2 * C, 9}, Case{67, C, 1}}) {
+        check(type, c, ops::MatmulPath::VectorTexels, f, seed++, C);
+      }
+    }
+  }
+  // A tiled weight is only for the texel matvec.
+  std::vector<float> w(32 * 64, 0.5f), x(64, 1.0f);
+  auto dy = device_buffer(32 * 4);
+  graph::Graph g(ctx.device());
+  const ops::WeightView tiled{upload(w), TensorType::F32, 32, 64, ops::kWeightTileRows, 32};
+  CHECK_THROWS_AS(ops::matmul(ctx, g, tiled, upload(x), dy, 1, {.path = ops::MatmulPath::Tiled}), Error);
+  CHECK_THROWS_AS(ops::matmul(ctx, g, tiled, upload(x), dy, 1, {.row_begin = 8, .row_count = 8}), Error);
 }
