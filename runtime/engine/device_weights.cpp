@@ -110,6 +110,8 @@ class Uploader {
     tiled = tiled && placement_.deferred && ops::weight_tiles_pay(report, m.type, m.cols);
     if (!tiled) {
       if (auto in_place = in_place_view(parts, bytes)) {
+        // Read in place from now on: fault it in now, in one call.
+        populate_mapped_pages({parts[0]->data.data(), bytes});
         m.slice = *in_place;
         return m;
       }
@@ -209,10 +211,7 @@ std::vector<std::unique_ptr<vk::ImportedHostBuffer>> import_model_files(vk::Cont
   // A GPU would read imported host memory over the bus at every step.
   if (ctx.device().report().type != "CPU") return files;
   for (std::span<const uint8_t> bytes : model.mapped_files()) {
-    if (auto file = vk::ImportedHostBuffer::import(ctx.device(), bytes)) {
-      populate_mapped_pages(bytes);  // read in place: fault it in now, in one call
-      files.push_back(std::move(file));
-    }
+    if (auto file = vk::ImportedHostBuffer::import(ctx.device(), bytes)) files.push_back(std::move(file));
   }
   return files;
 }
