@@ -69,6 +69,9 @@ void add_model_flags(CLI::App& cmd, ModelFlags& f, bool short_device) {
   cmd.add_option("--kv-blocks", f.engine.kv_blocks, "KV cache blocks (0: enough for the context)")
       ->check(integer_in(0, INT32_MAX));
   cmd.add_option("--chunk", f.engine.prefill_chunk, "Prompt tokens per prefill step")->check(integer_in(1, 8192));
+  cmd.add_flag("--no-repack", [&f](int64_t) { f.engine.repack = false; },
+               "CPU devices: read float weights in place from the model file (faster load) instead of "
+               "repacking them into tiles (faster decode)");
   cmd.add_flag("--validate", f.engine.validation,
                "Enable the Khronos validation layer: its messages go to stderr and fail the command");
 }

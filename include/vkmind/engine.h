@@ -43,6 +43,10 @@ struct EngineOptions {
   uint32_t parallel = 1;
   uint32_t batch_tokens = 512;
   bool prefix_cache = true;
+  // CPU devices: copy the float weight matrices into tiles at load (faster
+  // decode and prefill) rather than read them in place from the model file
+  // (faster load); ops/weight_view.h. Like llama.cpp's --no-repack.
+  bool repack = true;
   // A template name (chatml, qwen3, minimind, llama2, llama3) or the Jinja
   // text of one; empty: the template that came with the model.
   std::string chat_template;

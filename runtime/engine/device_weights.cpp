@@ -107,7 +107,7 @@ class Uploader {
     }
     // Tiles are a copy in mapped memory (CPU devices), made on the copier thread.
     const vk::DeviceReport& report = ctx_.device().report();
-    tiled = tiled && placement_.deferred && ops::weight_tiles_pay(report, m.type, m.cols);
+    tiled = tiled && placement_.tiles && placement_.deferred && ops::weight_tiles_pay(report, m.type, m.cols);
     if (!tiled) {
       if (auto in_place = in_place_view(parts, bytes)) {
         // Read in place from now on: fault it in now, in one call.

@@ -95,6 +95,9 @@ struct WeightPlacement {
   // The model's files as the device reads them in place (CPU devices): a
   // matrix whose tensors lie back to back in one of them is a view of it.
   std::span<const std::unique_ptr<vk::ImportedHostBuffer>> in_place;
+  // Float matrices of the forward pass in tiles where ops::weight_tiles_pay
+  // (a copy, never in place).
+  bool tiles = true;
 };
 
 // The model's mapped files imported for in-place reads where that pays: on

@@ -66,6 +66,7 @@ class EngineImpl final : public Engine {
     batch_tokens_ = std::max(1u, options.batch_tokens);
     runner.max_seqs = options.parallel;
     runner.prefix_cache = options.prefix_cache;
+    runner.repack = options.repack;
     const auto runner_start = Clock::now();
     runner_ = std::make_unique<ModelRunner>(*ctx_, *model_, runner);
     const double graph_ms = runner_->take_setup_ms();
@@ -77,6 +78,9 @@ class EngineImpl final : public Engine {
                   "decode graph and its pipelines %.0f ms",
                   model_ms, device_ms, runner_ms - graph_ms, graph_ms);
     load_report_ = report;
+    if (const uint32_t tiled = runner_->tiled_matrices()) {
+      load_report_ += "; " + std::to_string(tiled) + " weight matrices repacked into tiles (--no-repack: read in place)";
+    }
   }
 
   GenerationStats generate(const std::string& prompt, const GenerateOptions& options,

@@ -124,7 +124,7 @@ struct ModelRunner::Impl {
         act_arena(c.device(), vk::MemoryKind::DeviceLocal, VkDeviceSize(32) << 20),
         host_arena(c.device(), vk::MemoryKind::HostVisible, VkDeviceSize(8) << 20),
         in_place_files(import_model_files(c, model)),
-        w(upload_weights(c, weight_arena, model, {&weight_copies, in_place_files})),
+        w(upload_weights(c, weight_arena, model, {&weight_copies, in_place_files, o.repack})),
         kv{d.n_kv_heads, d.head_dim, o.kv_block_size,
            o.kv_type == KvType::F16 ? ops::KvType::F16 : ops::KvType::F32},
         num_blocks(pool_blocks(o)),
@@ -501,6 +501,15 @@ uint32_t ModelRunner::token_capacity() const {
   return uint32_t(std::min<uint64_t>(impl_->opt.context, uint64_t(impl_->num_blocks) * impl_->opt.kv_block_size));
 }
 double ModelRunner::take_setup_ms() { return std::exchange(impl_->setup_ms, 0.0); }
+
+uint32_t ModelRunner::tiled_matrices() const {
+  const DeviceWeights& w = impl_->w;
+  uint32_t n = w.token_embd.tile_rows || w.output.tile_rows ? 1 : 0;
+  for (const LayerWeights& L : w.layers) {
+    for (const DeviceMatrix* m : {&L.qkv, &L.attn_output, &L.gate_up, &L.down}) n += m->tile_rows ? 1 : 0;
+  }
+  return n;
+}
 uint32_t ModelRunner::vocab_size() const { return impl_->d.vocab; }
 KvStats ModelRunner::kv_stats() const { return impl_->blocks.stats(); }
 

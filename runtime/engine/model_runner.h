@@ -29,6 +29,7 @@ struct RunnerOptions {
   uint32_t prefill_chunk = 512;
   uint32_t max_seqs = 1;  // sequences one step may hold (1..64)
   bool prefix_cache = false;  // content-addressed full blocks (BlockManager::match_prefix)
+  bool repack = true;         // CPU devices: float matrices in tiles (EngineOptions::repack)
 };
 
 // Which logits a step entry wants back.
@@ -78,6 +79,8 @@ class ModelRunner {
   // Milliseconds spent recording graphs since the last call (one-time set-up
   // of a step shape, which callers keep out of their throughput figures).
   double take_setup_ms();
+  // Weight matrices copied into tiles at load (RunnerOptions::repack).
+  uint32_t tiled_matrices() const;
   uint32_t vocab_size() const;
   KvStats kv_stats() const;
   // What one single-sequence decode step is made of (its recorded graph).

@@ -190,3 +190,31 @@ TEST_CASE("quantize: a corrupt block or a cut file is reported, not run", "[cli]
   CHECK(cut.status == 1);
   CHECK(cut.err.find("cut.gguf") != std::string::npos);
 }
+
+// CPU devices repack float matrices into tiles at load (ops/weight_view.h):
+// only where the weights lie changes, not the arithmetic, so the logits are
+// the same digits as with --no-repack reading the file in place.
+TEST_CASE("--no-repack reads weights in place, with the same logits as the repacked tiles", "[cli]") {
+  ScratchDir dir;
+  const std::string wide = write_wide_model(dir);  // f32, 256 wide: whole tiles
+  const std::vector<std::string> logits = {"logits", "-m", wide, "--tokens", "1 2 3 4 5 6 7 8"};
+  auto repacked = run_cli(logits);
+  auto args = logits;
+  args.push_back("--no-repack");
+  auto in_place = run_cli(args);
+  REQUIRE(repacked.status == 0);
+  REQUIRE(in_place.status == 0);
+  CHECK(in_place.out == repacked.out);
+
+  // `run -v` says how many matrices it repacked: on lavapipe all 2 x 4 layer
+  // matrices and the output head; none with --no-repack.
+  auto verbose = run_cli({"run", "-m", wide, "-p", "1", "-n", "1", "-v"});
+  auto verbose_in_place = run_cli({"run", "-m", wide, "-p", "1", "-n", "1", "-v", "--no-repack"});
+  REQUIRE(verbose.status == 0);
+  CHECK(verbose_in_place.err.find("repacked") == std::string::npos);
+  if (verbose.err.find("llvmpipe") != std::string::npos) {
+    CHECK(verbose.err.find("9 weight matrices repacked into tiles") != std::string::npos);
+  } else {
+    WARN("not on lavapipe: GPUs keep weights row-major");
+  }
+}
