@@ -194,7 +194,7 @@ TEST_CASE("quantize: a corrupt block or a cut file is reported, not run", "[cli]
 // CPU devices repack float matrices into tiles at load (ops/weight_view.h):
 // only where the weights lie changes, not the arithmetic, so the logits are
 // the same digits as with --no-repack reading the file in place.
-TEST_CASE("--no-repack reads weights in place, with the same logits as the repacked tiles", "[cli]") {
+TEST_CASE("repacked tiles and in-place weights (--no-repack) give the same logits", "[cli]") {
   ScratchDir dir;
   const std::string wide = write_wide_model(dir);  // f32, 256 wide: whole tiles
   const std::vector<std::string> logits = {"logits", "-m", wide, "--tokens", "1 2 3 4 5 6 7 8"};
