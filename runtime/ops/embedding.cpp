@@ -23,9 +23,6 @@ void embedding(vk::Context& ctx, graph::Graph& g, const WeightView& table, const
   const vk::BufferSlice ids_used = ids.sub(0, uint64_t(n_tokens) * 4);
   const vk::BufferSlice out_used = out.sub(0, out_bytes);
   const std::string kernel = std::string("embedding_") + weight_kernel_suffix(table.type);
-  if (table.tile_rows && (table.tile_cols == 0 || table.cols % table.tile_cols != 0)) {
-    throw Error("embedding: a tiled table's width must be whole tiles");
-  }
   const auto& pipeline =
       ctx.pipeline({kernel, 3, sizeof(push::Embedding), {kWorkgroup, table.tile_rows, std::max(table.tile_cols, 1u)}});
   const auto groups = graph::linear_groups(ctx.device(), (out_bytes / 4 + kWorkgroup - 1) / kWorkgroup);

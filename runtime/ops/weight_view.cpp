@@ -47,6 +47,11 @@ void check_weight(const WeightView& w, const std::string& what) {
     throw Error(what + ": weight of " + std::to_string(w.rows) + " x " + std::to_string(w.cols) + " needs " +
                 std::to_string(need) + " bytes; its slice has " + std::to_string(w.data.size));
   }
+  if (w.tile_rows && (w.tile_rows != kWeightTileRows || w.tile_cols == 0 || w.cols % w.tile_cols != 0)) {
+    throw Error(what + ": tiles of " + std::to_string(w.tile_rows) + " x " + std::to_string(w.tile_cols) +
+                " for a width of " + std::to_string(w.cols) + " (tiles are " + std::to_string(kWeightTileRows) +
+                " rows by a divisor of the width)");
+  }
   if (w.data.offset % weight_unit_bytes(w.type) != 0) {
     throw Error(what + ": weight offset " + std::to_string(w.data.offset) + " is not a multiple of " +
                 std::to_string(weight_unit_bytes(w.type)) + " bytes");

@@ -19,7 +19,7 @@ struct WeightView {
   TensorType type = TensorType::F32;
   uint32_t rows = 0;
   uint32_t cols = 0;
-  // Row-major when 0; else the rows lie in tiles (weight_tiles_pay): see tile_rows_copy.
+  // Row-major when 0; else kWeightTileRows, the rows in tiles tile_cols wide (see tile_rows_copy).
   uint32_t tile_rows = 0;
   uint32_t tile_cols = 0;
 };
@@ -31,7 +31,7 @@ struct WeightView {
 // grouped in blocks of kWeightTileRows and each block is stored column chunk
 // by column chunk (tile_cols elements of each of its rows in turn), so a step
 // reads one contiguous run and the whole matrix streams in order: minimind-3
-// size F16 on lavapipe, tg32 29 -> 40 tokens/s. Element (r, k) lies at
+// size F16 on lavapipe, tg32 +26%, pp128 +16%. Element (r, k) lies at
 //   b K + (k / C) n C + (r - b) C + k % C   (units of the type),
 // b = r - r % kWeightTileRows the block's first row, C = tile_cols, n the
 // rows of r's block (kWeightTileRows, fewer in the last). A block's bytes are

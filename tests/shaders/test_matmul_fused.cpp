@@ -231,4 +231,8 @@ TEST_CASE_METHOD(FusedMatmulFixture, "matmul reads tiled float weights on CPU de
   const ops::WeightView tiled{upload(w), TensorType::F32, 32, 64, ops::kWeightTileRows, 32};
   CHECK_THROWS_AS(ops::matmul(ctx, g, tiled, upload(x), dy, 1, {.path = ops::MatmulPath::Tiled}), Error);
   CHECK_THROWS_AS(ops::matmul(ctx, g, tiled, upload(x), dy, 1, {.row_begin = 8, .row_count = 8}), Error);
+  // Tiles are kWeightTileRows rows by a divisor of the width.
+  const ops::WeightView odd_tiles{upload(w), TensorType::F32, 32, 64, 8, 32}, ragged{upload(w), TensorType::F32, 32, 64, 16, 24};
+  CHECK_THROWS_AS(ops::matmul(ctx, g, odd_tiles, upload(x), dy, 1), Error);
+  CHECK_THROWS_AS(ops::matmul(ctx, g, ragged, upload(x), dy, 1), Error);
 }
