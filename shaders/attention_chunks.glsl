@@ -3,8 +3,8 @@
 // (attention_split_subgroup.comp, attention_prefill_lanes.comp).
 //
 // KV_TEXELS (f16 pools, head_dim % 8 == 0): the pools are read through
-// uniform texel buffers, 8 elements (one 16-byte texel) per chunk. On lavapipe
-// a texel fetch is one vector gather while a storage-buffer load is a scalar
+// storage texel buffers (imageLoad, see weights.glsl), 8 elements (one 16-byte
+// texel) per chunk. On lavapipe a texel load is one vector gather while a storage-buffer load is a scalar
 // loop over the lanes, so the host picks it there. Otherwise a chunk is one
 // pair of the storage-buffer pools.
 //
@@ -17,14 +17,14 @@
 #ifdef KV_TEXELS
 const uint CH = 8;
 #define CHUNK mat2x4
-layout(binding = KV_K_BINDING) uniform usamplerBuffer k_texels;
-layout(binding = KV_V_BINDING) uniform usamplerBuffer v_texels;
+layout(binding = KV_K_BINDING, rgba32ui) uniform readonly uimageBuffer k_texels;
+layout(binding = KV_V_BINDING, rgba32ui) uniform readonly uimageBuffer v_texels;
 mat2x4 texel_chunk(uvec4 u) {
   return mat2x4(vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y)), vec4(unpackHalf2x16(u.z), unpackHalf2x16(u.w)));
 }
 // Chunk c of the key row whose first element is `row` (a multiple of 8).
-mat2x4 k_chunk(uint row, uint c) { return texel_chunk(texelFetch(k_texels, int(row / 8 + c))); }
-mat2x4 v_chunk(uint row, uint c) { return texel_chunk(texelFetch(v_texels, int(row / 8 + c))); }
+mat2x4 k_chunk(uint row, uint c) { return texel_chunk(imageLoad(k_texels, int(row / 8 + c))); }
+mat2x4 v_chunk(uint row, uint c) { return texel_chunk(imageLoad(v_texels, int(row / 8 + c))); }
 float chunk_dot(mat2x4 a, mat2x4 b) { return dot(a[0], b[0]) + dot(a[1], b[1]); }
 float chunk_at(mat2x4 a, uint j) { return a[j / 4][j % 4]; }
 #define Q_CHUNK(buf, e) \

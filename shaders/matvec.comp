@@ -7,11 +7,14 @@
 // workgroup's subgroups, through shared memory. Subgroup size is whatever
 // the device runs (8 on lavapipe, 32 on NVIDIA, 32/64 on AMD).
 //
-// WEIGHT_TEXELS: weights read through a uniform texel buffer (weights.glsl),
+// WEIGHT_TEXELS: weights read through a storage texel buffer (weights.glsl),
 // chosen by the host on CPU devices.
 //
 // Grid: row groups (rows / ROWS, rounded up) over x and, past the per-dimension
 // workgroup-count limit, z (group = z * num_x + x); y = token groups (tokens / NT).
+// TOKENS_FAST swaps x and y, so that consecutive workgroups (on lavapipe, one
+// thread's next ones) read the same rows of W from cache: minimind-3 size f16
+// pp128 147-152 -> 162-171 t/s.
 //
 // GATHER (mixture of experts, runtime/ops/moe.h): W holds n_experts matrices of
 // `rows` rows each, stacked; "tokens" are (token, slot) pairs, pair p uses the
@@ -67,14 +70,15 @@ layout(constant_id = 5) const bool NORM = false;
 layout(constant_id = 6) const uint EPILOGUE = 0;
 // FLOAT_TEXELS: W in tiles of TILE_ROWS rows by WG texels (runtime/ops/weight_view.h); 0: row-major.
 layout(constant_id = 7) const uint TILE_ROWS = 0;
+layout(constant_id = 8) const bool TOKENS_FAST = false;  // token groups over x (see Grid)
 const uint EPI_STORE = 0, EPI_ACCUMULATE = 1, EPI_SWIGLU = 2;
 const bool SWIGLU = EPILOGUE == EPI_SWIGLU;
 const uint OUT_ROWS = SWIGLU ? ROWS / 2 : ROWS;  // output rows per workgroup (ROWS is even for SWIGLU)
 
 #ifdef FLOAT_TEXELS
 // x through texels too (4 floats each): the same vector gathers on lavapipe.
-layout(binding = 1) uniform usamplerBuffer x_texels;
-vec4 x_load4(uint i) { return uintBitsToFloat(texelFetch(x_texels, int(i))); }
+layout(binding = 1, rgba32ui) uniform readonly uimageBuffer x_texels;
+vec4 x_load4(uint i) { return uintBitsToFloat(imageLoad(x_texels, int(i))); }
 #else
 layout(std430, binding = 1) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
@@ -82,6 +86,10 @@ layout(std430, binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(std430, binding = 2) buffer Y { float y[]; };
 #ifdef GATHER
 layout(std430, binding = 3) readonly buffer Ids { uint expert_ids[]; };
+#elif defined(FLOAT_TEXELS)
+// NORM's gamma through texels as well: a storage-buffer vec4 is 32 scalar
+// loads on lavapipe, each through the stack (~15% of a decode step).
+layout(binding = 3, rgba32ui) uniform readonly uimageBuffer gamma_texels;
 #else
 layout(std430, binding = 3) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 3) readonly buffer Gamma4 { vec4 gamma4[]; };
@@ -122,7 +130,9 @@ float fma4(vec4 w, vec4 x, float acc) { return fma(w.w, x.w, fma(w.z, x.z, fma(w
 // shared by its tokens: on lavapipe each storage-buffer load is a loop over
 // the lanes.
 vec4 gamma_at(uint k) {
-#ifndef GATHER
+#if defined(FLOAT_TEXELS) && !defined(GATHER)
+  if (NORM) return uintBitsToFloat(imageLoad(gamma_texels, int(k / 4)));
+#elif !defined(GATHER)
   if (NORM) return gamma4[k / 4];
 #endif
   return vec4(1.0);
@@ -247,9 +257,10 @@ void reduce_scatter_store(uint row0, uint tok0) {
 
 void main() {
   const uint tid = gl_LocalInvocationID.x;
-  const uint row0 = (gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x) * OUT_ROWS;
+  const uint row0 = TOKENS_FAST ? (gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y) * OUT_ROWS
+                                : (gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x) * OUT_ROWS;
   if (row0 >= pc.rows) return;  // the whole workgroup: the last z layer may overhang
-  const uint tok0 = gl_WorkGroupID.y * NT;
+  const uint tok0 = (TOKENS_FAST ? gl_WorkGroupID.x : gl_WorkGroupID.y) * NT;
   const uint row_units = w_row_units(pc.K);
 #ifdef GATHER
   // Clamped so a corrupt id reads some expert rather than out of bounds.

@@ -55,19 +55,22 @@
 // consecutive bytes starting at an even byte, which is what the super-block
 // readers rely on.
 //
-// WEIGHT_TEXELS: the weights are a uniform texel buffer of R32G32B32A32_UINT
-// instead. Float types read W_TEXEL_ELEMS elements (16 bytes) per fetch with
+// WEIGHT_TEXELS: the weights are a storage texel buffer of R32G32B32A32_UINT
+// instead. Float types read W_TEXEL_ELEMS elements (16 bytes) per load with
 // w_load_texel; blocked types read their 16-bit words through it (w_word),
 // which needs the binding's size rounded up to whole texels. On lavapipe a
-// texel fetch is one vector gather, while a storage-buffer load is a scalar
-// loop over the lanes: ~3x faster matvec.
+// texel load is one vector gather, while a storage-buffer load is a scalar
+// loop over the lanes: ~3x faster matvec. imageLoad, not texelFetch: Mesa
+// 22's lavapipe calls a function per texelFetch of a 32-bit-channel format
+// (caller-saved vector registers spilled around each call) but inlines image
+// loads (minimind-3 size f16: tg32 35-36 -> 38-39 t/s, pp128 +5-15%).
 #ifndef VKMIND_WEIGHTS_GLSL
 #define VKMIND_WEIGHTS_GLSL
 
 #extension GL_EXT_shader_16bit_storage : require
 
 #if defined(WEIGHT_TEXELS) && (defined(WEIGHT_F32) || defined(WEIGHT_F16) || defined(WEIGHT_BF16))
-layout(binding = WEIGHT_BINDING) uniform usamplerBuffer w_texels;
+layout(binding = WEIGHT_BINDING, rgba32ui) uniform readonly uimageBuffer w_texels;
 #ifdef WEIGHT_F32
 const uint W_TEXEL_ELEMS = 4;
 #else
@@ -80,7 +83,7 @@ uint w_row_units(uint K) { return K; }
 // multiples of W_TEXEL_ELEMS): the first four in lo, the next four in hi
 // (F32: hi = 0).
 void w_load_texel(uint row_base, uint k, out vec4 lo, out vec4 hi) {
-  const uvec4 u = texelFetch(w_texels, int((row_base + k) / W_TEXEL_ELEMS));
+  const uvec4 u = imageLoad(w_texels, int((row_base + k) / W_TEXEL_ELEMS));
 #if defined(WEIGHT_F32)
   lo = uintBitsToFloat(u);
   hi = vec4(0.0);
@@ -97,7 +100,7 @@ void w_load_texel(uint row_base, uint k, out vec4 lo, out vec4 hi) {
 
 #if defined(WEIGHT_TEXELS)
 #define W_WORD_TEXELS
-layout(binding = WEIGHT_BINDING) uniform usamplerBuffer w_texels;
+layout(binding = WEIGHT_BINDING, rgba32ui) uniform readonly uimageBuffer w_texels;
 #elif defined(WEIGHT_F32)
 layout(std430, binding = WEIGHT_BINDING) readonly buffer WeightsF32 { float w_f32[]; };
 layout(std430, binding = WEIGHT_BINDING) readonly buffer WeightsF32x4 { vec4 w_f32x4[]; };
@@ -188,7 +191,7 @@ float w_half(uint bits) { return unpackHalf2x16(bits).x; }
 // The 16-bit word at `unit`: from the storage buffer, or from its 16-byte texel.
 uint w_word(uint unit) {
 #ifdef W_WORD_TEXELS
-  const uint pair = texelFetch(w_texels, int(unit / 8))[(unit / 2) % 4];
+  const uint pair = imageLoad(w_texels, int(unit / 8))[(unit / 2) % 4];
   return (pair >> (16 * (unit & 1u))) & 0xffffu;
 #else
   return uint(w_u16[unit]);
@@ -205,9 +208,9 @@ uint w_word_pair(uint unit) { return w_word(unit) | (w_word(unit + 1) << 16); }
 uvec4 w_words8(uint unit) {
 #ifdef W_WORD_TEXELS
   const int t = int(unit / 8);
-  const uvec4 a = texelFetch(w_texels, t);
+  const uvec4 a = imageLoad(w_texels, t);
   // The next texel only when the words reach into it: the binding may end with this one.
-  const uvec4 b = unit % 8 == 0 ? uvec4(0u) : texelFetch(w_texels, t + 1);
+  const uvec4 b = unit % 8 == 0 ? uvec4(0u) : imageLoad(w_texels, t + 1);
   const uint q = (unit / 2) % 4;  // whole 32-bit words to skip
   const uvec4 lo = q == 0 ? a : q == 1 ? uvec4(a.yzw, b.x) : q == 2 ? uvec4(a.zw, b.xy) : uvec4(a.w, b.xyz);
   if ((unit & 1u) == 0) return lo;

@@ -102,7 +102,7 @@ void Graph::write_descriptors() {
   for (const Node& n : nodes_)
     for (const Binding& b : n.bindings) ++(b.texels ? texel_count : buffer_count);
   const VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, std::max(buffer_count, 1u)},
-                                         {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, std::max(texel_count, 1u)}};
+                                         {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, std::max(texel_count, 1u)}};
   VkDescriptorPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
   pool_info.maxSets = std::max<uint32_t>(uint32_t(nodes_.size()), 1);
   pool_info.poolSizeCount = 2;
@@ -150,7 +150,7 @@ void Graph::write_descriptors() {
                  "node " + nodes_[n].label);
         views_.emplace_back(dev, view_handles[i]);
         device_.count(vk::Device::Created::buffer_view);
-        writes_[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        writes_[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
         writes_[i].pTexelBufferView = &view_handles[i];
       } else {
         infos[i] = {s.buffer, s.offset, s.size};

@@ -95,7 +95,7 @@ AttentionPlan::AttentionPlan(vk::Context& ctx, vk::Arena& host, vk::Arena& devic
   // (n_rep * head_dim floats each), fully unrolled: bounded so that its code
   // stays small. On lavapipe it runs 1.5-2x faster than a split item per token.
   prefill_lanes_ = prefill_per_token_ && subgroup_decode_ && s.kv_type == KvType::F16 && s.head_dim % 8 == 0 &&
-                   n_rep * s.head_dim <= 1024 && report.uniform_texel_rgba32ui;
+                   n_rep * s.head_dim <= 1024 && report.storage_texel_rgba32ui;
   if (prefill_lanes_) {
     prefill_per_token_ = false;
     prefill_.tile_tokens = report.subgroup_size;
@@ -255,7 +255,7 @@ namespace {
 // 1024-token prompt 1.75 -> 0.96 s.
 bool pool_texels_allowed(const vk::DeviceReport& report, const AttentionShape& s, const vk::BufferSlice& k_pool,
                          const vk::BufferSlice& v_pool) {
-  if (s.kv_type != KvType::F16 || s.head_dim % 8 != 0 || !report.uniform_texel_rgba32ui) return false;
+  if (s.kv_type != KvType::F16 || s.head_dim % 8 != 0 || !report.storage_texel_rgba32ui) return false;
   const uint64_t align = std::max<uint64_t>(report.min_texel_buffer_offset_alignment, 1);
   for (const vk::BufferSlice* b : {&k_pool, &v_pool}) {
     if (b->offset % align != 0 || b->size % 16 != 0 || b->size / 16 > report.max_texel_buffer_elements) return false;

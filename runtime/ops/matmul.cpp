@@ -53,16 +53,18 @@ vk::BufferSlice whole_texels(vk::BufferSlice s) {
 }
 
 bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const WeightChunk& chunk,
-                 const vk::BufferSlice& x) {
+                 const vk::BufferSlice& x, const vk::BufferSlice* norm_weight) {
   const uint64_t align = std::max<uint64_t>(report.min_texel_buffer_offset_alignment, 1);
   // The texel variants' one-subgroup reduction shuffles (matvec.comp reduce_scatter_store).
-  const bool view_allowed = report.uniform_texel_rgba32ui && report.subgroup_shuffle &&
+  const bool view_allowed = report.storage_texel_rgba32ui && report.subgroup_shuffle &&
                             chunk.binding.offset % align == 0 &&
                             whole_texels(chunk.binding).size / 16 <= report.max_texel_buffer_elements;
   if (!view_allowed) return false;
   if (!float_type(w.type)) return true;
   const uint32_t unit = weight_unit_bytes(w.type), per_texel = 16 / unit;
-  return w.cols % per_texel == 0 && chunk.unit_offset % per_texel == 0 && x.offset % 16 == 0 && x.offset % align == 0;
+  const auto texel_aligned = [&](uint64_t offset) { return offset % 16 == 0 && offset % align == 0; };
+  return w.cols % per_texel == 0 && chunk.unit_offset % per_texel == 0 && texel_aligned(x.offset) &&
+         (!norm_weight || texel_aligned(norm_weight->offset));
 }
 
 }  // namespace
@@ -72,14 +74,14 @@ bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const Weig
 // vector: a single-subgroup workgroup needs no barrier (which it implements
 // with coroutine switches), many rows share each x load and fewer, larger
 // workgroups cost less to hand out to its threads. Measured on the
-// minimind-3-size bench model: f16 tg32 with 8 / 16 / 32 / 64 rows 60 / 60 /
-// 77 / 30 t/s (64 spills), pp128 with 4 / 8 / 16 rows 111 / 126 / 130; blocked
-// types (read with w_words8) with 8 / 16 / 32 rows: q8_0 tg32 35 / 48 / 48,
-// pp128 87 / 123 / 50; q4_k_m tg32 29 / 33 / 25, pp128 83 / 117 / 49.
-MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t n_tokens, TensorType type) {
+// minimind-3-size bench model, f16 (2-core EPYC): tg32 with 8 / 16 / 32 / 64 /
+// 128 rows 26-29 / 32-38 / 47-55 / 50 / 39-45 t/s, pp128 with 16 / 32 rows
+// 159-163 / 171-183; blocked types (read with w_words8) with 8 / 16 / 32 rows:
+// q8_0 tg32 35 / 48 / 48, pp128 87 / 123 / 50; q4_k_m tg32 29 / 33 / 25,
+// pp128 83 / 117 / 49.
+MatvecShape matvec_shape(const vk::DeviceReport& report, TensorType type) {
   if (report.type == "CPU") {
-    const bool blocked = is_block_quantized(type);
-    return {report.subgroup_size, blocked || n_tokens > 1 ? 16u : 32u};
+    return {report.subgroup_size, is_block_quantized(type) ? 16u : 32u};
   }
   return {std::clamp<uint32_t>(report.subgroup_size * 4, 32, 256), 2};
 }
@@ -160,30 +162,41 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
     std::vector<graph::Binding> bindings{graph::reads(chunk.binding), graph::reads(x_used), y_binding,
                                          graph::reads(norm ? options.norm_weight.sub(0, uint64_t(K) * 4) : chunk.binding)};
     if (path != MatmulPath::Tiled) {
-      const bool texels = path == MatmulPath::VectorTexels && texel_loads(report, w, chunk, x);
+      const bool texels = path == MatmulPath::VectorTexels && texel_loads(report, w, chunk, x, norm ? &options.norm_weight : nullptr);
+      // x (and the norm weight, binding 3) through texels too, for float weights.
       const bool x_texels = texels && float_type(w.type);
-      if (w.tile_rows && !(x_texels && w.tile_cols == matvec_shape(report, n_tokens, w.type).workgroup * 16 / weight_unit_bytes(w.type))) {
+      if (w.tile_rows && !(x_texels && w.tile_cols == matvec_shape(report, w.type).workgroup * 16 / weight_unit_bytes(w.type))) {
         throw Error("matmul: a tiled weight is read only by the texel matvec of a CPU device, with tiles as wide as its step");
       }
       if (texels) bindings[0] = graph::reads_texels(whole_texels(chunk.binding));
-      if (x_texels) bindings[1] = graph::reads_texels(x_used);
+      if (x_texels) {
+        bindings[1] = graph::reads_texels(x_used);
+        bindings[3] = graph::reads_texels(norm ? options.norm_weight.sub(0, uint64_t(K) * 4) : x_used);
+      }
       std::string kernel = texels ? "matvec_texel_" : "matvec_";
       kernel += suffix;
-      const auto [wg, rows_per_group] = matvec_shape(report, n_tokens, w.type);
+      const auto [wg, rows_per_group] = matvec_shape(report, w.type);
       const uint32_t nt = std::min(n_tokens, kMatvecMaxTokens);
+      // Token groups first: the workgroups that follow one another (on
+      // lavapipe, on the same thread) read the same rows of W, from cache.
+      const uint32_t tokens_fast = n_tokens > nt ? 1u : 0u;
       // Bounds the subgroups per workgroup (the shared-memory partial sums).
       const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
       const auto& pipeline = ctx.pipeline({kernel, 4, sizeof(push::Matmul),
                                            {wg, rows_per_group, nt, uint32_t(vec), min_subgroup, fusion[0], fusion[1],
-                                            w.tile_rows},
-                                           (texels ? 1u : 0u) | (x_texels ? 2u : 0u)});
-      // Row groups over x, and over z past the workgroup-count limit (vocab-sized outputs).
+                                            w.tile_rows, tokens_fast},
+                                           (texels ? 1u : 0u) | (x_texels ? 2u | 8u : 0u)});
+      // Row groups over x (y when tokens_fast), and over z past the workgroup-count limit (vocab-sized outputs).
       const uint32_t out_per_group = swiglu ? rows_per_group / 2 : rows_per_group;
       const uint32_t row_groups = (chunk_rows + out_per_group - 1) / out_per_group;
       const uint32_t max_x = std::min<uint32_t>(report.max_workgroup_count[0], 65535);
-      const uint32_t gx = std::min(row_groups, max_x);
-      g.dispatch(pipeline, std::move(bindings), pc, {gx, (n_tokens + nt - 1) / nt, (row_groups + gx - 1) / gx},
-                 kernel);
+      const uint32_t max_y = std::min<uint32_t>(report.max_workgroup_count[1], 65535);
+      const uint32_t gx = std::min(row_groups, tokens_fast ? max_y : max_x);
+      const uint32_t token_groups = (n_tokens + nt - 1) / nt;
+      if (tokens_fast)
+        g.dispatch(pipeline, std::move(bindings), pc, {token_groups, gx, (row_groups + gx - 1) / gx}, kernel);
+      else
+        g.dispatch(pipeline, std::move(bindings), pc, {gx, token_groups, (row_groups + gx - 1) / gx}, kernel);
     } else {
       if (w.tile_rows) throw Error("matmul: the shared-memory GEMM path reads row-major weights only, not a tiled weight");
       const Tiles t = matmul_tiles(report);

@@ -17,7 +17,7 @@ enum class MatmulPath {
   Auto,          // Vector for n_tokens <= kMatvecMaxTokens, else Tiled; CPU devices: VectorTexels
                  // for float weights, any n_tokens
   Vector,        // matrix-vector kernel (matvec.comp), weights from a storage buffer
-  VectorTexels,  // the same, F32/F16/BF16 weights and x through uniform texel buffers where the
+  VectorTexels,  // the same, F32/F16/BF16 weights and x through storage texel buffers where the
                  // rows allow it (16-byte aligned rows, the device's texel limits), else Vector
   Tiled,         // shared-memory GEMM (matmul.comp), any n_tokens
 };
@@ -56,7 +56,7 @@ struct MatvecShape {
   uint32_t workgroup;  // invocations
   uint32_t rows;       // rows of W per workgroup
 };
-MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t n_tokens, TensorType type);
+MatvecShape matvec_shape(const vk::DeviceReport& report, TensorType type);
 
 // x holds n_tokens rows of w.cols floats; y as described by the options.
 // Throws vkmind::Error for inconsistent sizes or a blocked type whose K is not whole blocks.

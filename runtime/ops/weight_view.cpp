@@ -102,7 +102,7 @@ bool weight_tiles_pay(const vk::DeviceReport& report, TensorType type, uint32_t 
   const bool float_type = type == TensorType::F32 || type == TensorType::F16 || type == TensorType::BF16;
   // The conditions under which ops::matmul takes the texel matvec.
   const bool texel_matvec = report.type == "CPU" && report.subgroup_arithmetic && report.subgroup_shuffle &&
-                            report.uniform_texel_rgba32ui && report.subgroup_size > 0;
+                            report.storage_texel_rgba32ui && report.subgroup_size > 0;
   return float_type && texel_matvec && cols % weight_tile_cols(report, type) == 0;
 }
 

@@ -105,7 +105,7 @@ DeviceReport query_device_report(VkPhysicalDevice device) {
   r.min_texel_buffer_offset_alignment = limits.minTexelBufferOffsetAlignment;
   VkFormatProperties rgba32ui{};
   vkGetPhysicalDeviceFormatProperties(device, VK_FORMAT_R32G32B32A32_UINT, &rgba32ui);
-  r.uniform_texel_rgba32ui = (rgba32ui.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0;
+  r.storage_texel_rgba32ui = (rgba32ui.bufferFeatures & VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT) != 0;
   VkPhysicalDeviceMaintenance3Properties m3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
   VkPhysicalDeviceProperties2 props_m3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   props_m3.pNext = &m3;
@@ -152,7 +152,7 @@ std::string format_device_report(const DeviceReport& r, const std::string& in) {
   s << in << "8-bit storage:        " << yes_no(r.storage_buffer_8bit) << "\n";
   s << in << "push descriptors:     " << yes_no(r.push_descriptors) << "\n";
   s << in << "max storage buffer:   " << mib(r.max_storage_buffer_range) << "\n";
-  s << in << "texel buffers:        rgba32ui " << yes_no(r.uniform_texel_rgba32ui) << ", at most "
+  s << in << "texel buffers:        rgba32ui " << yes_no(r.storage_texel_rgba32ui) << ", at most "
     << r.max_texel_buffer_elements << " texels\n";
   s << in << "max allocation:       " << mib(r.max_memory_allocation_size) << "\n";
   s << in << "shared memory:        " << r.max_shared_memory / 1024 << " KiB\n";

@@ -45,8 +45,8 @@ struct DeviceReport {
 
   uint64_t max_storage_buffer_range = 0;
   uint64_t min_storage_buffer_offset_alignment = 0;
-  // Uniform texel buffers of R32G32B32A32_UINT (the matvec kernel's weight path on CPU devices).
-  bool uniform_texel_rgba32ui = false;
+  // Storage texel buffers of R32G32B32A32_UINT (the matvec kernel's weight path on CPU devices).
+  bool storage_texel_rgba32ui = false;
   uint64_t max_texel_buffer_elements = 0;
   uint64_t min_texel_buffer_offset_alignment = 0;
   uint64_t max_memory_allocation_size = 0;

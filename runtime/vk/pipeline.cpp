@@ -16,7 +16,7 @@ Pipeline::Pipeline(Device& device, PipelineDesc desc) : desc_(std::move(desc)) {
   std::vector<VkDescriptorSetLayoutBinding> bindings(desc_.buffer_count);
   for (uint32_t i = 0; i < desc_.buffer_count; ++i) {
     const bool texel = (desc_.texel_bindings >> i) & 1u;
-    bindings[i] = {i, texel ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
+    bindings[i] = {i, texel ? VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
                    VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
   }
   VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};

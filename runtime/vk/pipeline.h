@@ -23,7 +23,7 @@ struct PipelineDesc {
   uint32_t buffer_count = 0;      // storage buffers at bindings 0..N-1
   uint32_t push_constant_bytes = 0;
   std::vector<uint32_t> spec;     // specialization constants 0..N-1
-  uint32_t texel_bindings = 0;    // bit i: binding i is a uniform texel buffer (not a storage buffer)
+  uint32_t texel_bindings = 0;    // bit i: binding i is a storage texel buffer (not a storage buffer)
 };
 
 // The layouts are made at once; the pipeline itself compiles on a thread of

@@ -142,7 +142,7 @@ TEST_CASE_METHOD(MatmulFixture, "matmul matches the CPU for every weight type an
 // elements per texel); these shapes are, with M and N odd and K not a
 // multiple of the workgroup's stride (8 lanes x 8 elements on lavapipe).
 TEST_CASE_METHOD(MatmulFixture, "matmul reads float weights through texel buffers", "[shaders][matmul]") {
-  REQUIRE(ctx.device().report().uniform_texel_rgba32ui);  // a format feature Vulkan makes mandatory
+  REQUIRE(ctx.device().report().storage_texel_rgba32ui);  // a format feature Vulkan makes mandatory
   static const Shape kTexelShapes[] = {{1, 8, 1}, {7, 24, 1}, {33, 264, 3}, {130, 104, 8}, {65, 1000, 9}, {257, 512, 5}};
   uint32_t seed = 100;
   for (TensorType type : {TensorType::F32, TensorType::F16, TensorType::BF16}) {
