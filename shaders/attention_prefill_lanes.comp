@@ -68,28 +68,34 @@ void main() {
     l[r] = 0.0;
   }
 
-  for (uint kp = key_begin; kp < key_end; ++kp) {
-    const uint block = tables[table_row + kp / BS];
-    const uint row = ((block * pc.n_kv_heads + kvh) * BS + kp % BS) * HD;  // its first element
-    const bool seen = kp <= last_key;
-    CHUNK kk[CPR];
-    [[unroll]] for (uint c = 0; c < CPR; ++c) kk[c] = k_chunk(row, c);
-    float p[N_REP];
-    [[unroll]] for (uint r = 0; r < N_REP; ++r) {
-      float s = 0.0;
-      [[unroll]] for (uint c = 0; c < CPR; ++c) s += chunk_dot(qv[r * CPR + c], kk[c]);
-      // A key past this lane's position leaves its state as it was.
-      const float m_new = seen ? max(m[r], s) : m[r];
-      const float alpha = exp(m[r] - m_new);
-      p[r] = seen ? exp(s - m_new) : 0.0;
-      l[r] = l[r] * alpha + p[r];
-      m[r] = m_new;
-      [[unroll]] for (uint c = 0; c < CPR; ++c) acc[r * CPR + c] *= alpha;
+  // One block-table read per block of keys, not per key: on lavapipe a
+  // storage-buffer load is a loop over the lanes, through the stack.
+  for (uint kb = key_begin; kb < key_end;) {
+    const uint block = tables[table_row + kb / BS];
+    const uint block_end = min(key_end, (kb / BS + 1) * BS);
+    for (uint kp = kb; kp < block_end; ++kp) {
+      const uint row = ((block * pc.n_kv_heads + kvh) * BS + kp % BS) * HD;  // its first element
+      const bool seen = kp <= last_key;
+      CHUNK kk[CPR];
+      [[unroll]] for (uint c = 0; c < CPR; ++c) kk[c] = k_chunk(row, c);
+      float p[N_REP];
+      [[unroll]] for (uint r = 0; r < N_REP; ++r) {
+        float s = 0.0;
+        [[unroll]] for (uint c = 0; c < CPR; ++c) s += chunk_dot(qv[r * CPR + c], kk[c]);
+        // A key past this lane's position leaves its state as it was.
+        const float m_new = seen ? max(m[r], s) : m[r];
+        const float alpha = exp(m[r] - m_new);
+        p[r] = seen ? exp(s - m_new) : 0.0;
+        l[r] = l[r] * alpha + p[r];
+        m[r] = m_new;
+        [[unroll]] for (uint c = 0; c < CPR; ++c) acc[r * CPR + c] *= alpha;
+      }
+      [[unroll]] for (uint c = 0; c < CPR; ++c) {
+        const CHUNK vv = v_chunk(row, c);
+        [[unroll]] for (uint r = 0; r < N_REP; ++r) acc[r * CPR + c] += vv * p[r];
+      }
     }
-    [[unroll]] for (uint c = 0; c < CPR; ++c) {
-      const CHUNK vv = v_chunk(row, c);
-      [[unroll]] for (uint r = 0; r < N_REP; ++r) acc[r * CPR + c] += vv * p[r];
-    }
+    kb = block_end;
   }
 
   if (lane >= ntok) return;

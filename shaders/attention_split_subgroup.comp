@@ -82,27 +82,33 @@ void main() {
     l[r] = 0.0;
   }
 
-  for (uint kp = key_begin; kp < key_end; ++kp) {
-    const uint block = tables[table_row + kp / BS];
-    const uint row = ((block * pc.n_kv_heads + kvh) * BS + kp % BS) * HD;  // its first element
-    CHUNK kk[CPL], vv[CPL];
-    [[unroll]] for (uint i = 0; i < CPL; ++i) {
-      // Past the row: some chunk in bounds, multiplied by a zero q (and not stored).
-      const uint c = min(lane + i * WG, CPR - 1);
-      kk[i] = k_chunk(row, c);
-      vv[i] = v_chunk(row, c);
+  // One block-table read per block of keys, not per key: on lavapipe a
+  // storage-buffer load is a loop over the lanes, through the stack.
+  for (uint kb = key_begin; kb < key_end;) {
+    const uint block = tables[table_row + kb / BS];
+    const uint block_end = min(key_end, (kb / BS + 1) * BS);
+    for (uint kp = kb; kp < block_end; ++kp) {
+      const uint row = ((block * pc.n_kv_heads + kvh) * BS + kp % BS) * HD;  // its first element
+      CHUNK kk[CPL], vv[CPL];
+      [[unroll]] for (uint i = 0; i < CPL; ++i) {
+        // Past the row: some chunk in bounds, multiplied by a zero q (and not stored).
+        const uint c = min(lane + i * WG, CPR - 1);
+        kk[i] = k_chunk(row, c);
+        vv[i] = v_chunk(row, c);
+      }
+      [[unroll]] for (uint r = 0; r < N_REP; ++r) {
+        float s = 0.0;
+        [[unroll]] for (uint i = 0; i < CPL; ++i) s += chunk_dot(qv[r * CPL + i], kk[i]);
+        s = subgroupAdd(s);
+        const float m_new = max(m[r], s);
+        const float alpha = exp(m[r] - m_new);
+        const float p = exp(s - m_new);
+        l[r] = l[r] * alpha + p;
+        m[r] = m_new;
+        [[unroll]] for (uint i = 0; i < CPL; ++i) acc[r * CPL + i] = acc[r * CPL + i] * alpha + vv[i] * p;
+      }
     }
-    [[unroll]] for (uint r = 0; r < N_REP; ++r) {
-      float s = 0.0;
-      [[unroll]] for (uint i = 0; i < CPL; ++i) s += chunk_dot(qv[r * CPL + i], kk[i]);
-      s = subgroupAdd(s);
-      const float m_new = max(m[r], s);
-      const float alpha = exp(m[r] - m_new);
-      const float p = exp(s - m_new);
-      l[r] = l[r] * alpha + p;
-      m[r] = m_new;
-      [[unroll]] for (uint i = 0; i < CPL; ++i) acc[r * CPL + i] = acc[r * CPL + i] * alpha + vv[i] * p;
-    }
+    kb = block_end;
   }
 
   [[unroll]] for (uint r = 0; r < N_REP; ++r) {
