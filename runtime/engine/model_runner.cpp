@@ -119,7 +119,7 @@ struct ModelRunner::Impl {
         opt(o),
         capacity(std::max({1u, std::min(o.prefill_chunk, o.context), o.max_seqs})),
         qkv_width((d.n_heads + 2 * d.n_kv_heads) * d.head_dim),
-        weight_arena(c.device(), vk::MemoryKind::DeviceLocal),
+        weight_arena(c.device(), vk::MemoryKind::DeviceLocal, VkDeviceSize(256) << 20, /*written_whole=*/true),
         kv_arena(c.device(), vk::MemoryKind::DeviceLocal),
         act_arena(c.device(), vk::MemoryKind::DeviceLocal, VkDeviceSize(32) << 20),
         host_arena(c.device(), vk::MemoryKind::HostVisible, VkDeviceSize(8) << 20),

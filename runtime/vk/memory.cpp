@@ -2,6 +2,10 @@
 
 #include <string>
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include "runtime/vk/device.h"
 #include "runtime/vk/error.h"
 
@@ -15,6 +19,20 @@ VkDeviceSize align_up(VkDeviceSize value, VkDeviceSize alignment) {
 
 std::string mib(VkDeviceSize bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
 
+// Device memory that a CPU device maps is fresh anonymous memory: asked for
+// before its first touch, 2 MiB pages fault in 512x fewer times. Uploading
+// 122 MiB of weights spent 70 ms of its 85 ms in 4 KiB page faults on
+// lavapipe. Advice only: memory that cannot take it (device memory of an
+// integrated GPU) keeps its pages.
+void advise_huge_pages([[maybe_unused]] uint8_t* p, [[maybe_unused]] VkDeviceSize bytes) {
+#ifdef __linux__
+  constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#endif
+}
+
 }  // namespace
 
 BufferSlice BufferSlice::sub(VkDeviceSize byte_offset, VkDeviceSize bytes) const {
@@ -25,8 +43,8 @@ BufferSlice BufferSlice::sub(VkDeviceSize byte_offset, VkDeviceSize bytes) const
   return {buffer, offset + byte_offset, bytes, mapped ? mapped + byte_offset : nullptr};
 }
 
-Arena::Arena(Device& device, MemoryKind kind, VkDeviceSize block_size)
-    : device_(device), kind_(kind), block_size_(block_size) {}
+Arena::Arena(Device& device, MemoryKind kind, VkDeviceSize block_size, bool written_whole)
+    : device_(device), kind_(kind), block_size_(block_size), written_whole_(written_whole) {}
 
 Arena::~Arena() {
   for (Block& b : blocks_) {
@@ -104,6 +122,7 @@ Arena::Block& Arena::new_block(VkDeviceSize bytes) {
     void* p = nullptr;
     vk_check(vkMapMemory(device, memory, 0, VK_WHOLE_SIZE, 0, &p), "vkMapMemory");
     mapped = static_cast<uint8_t*>(p);
+    if (written_whole_) advise_huge_pages(mapped, size);
   }
   blocks_.push_back(Block{std::move(memory_handle), std::move(buffer_handle), size, 0, mapped});
   return blocks_.back();

@@ -36,7 +36,11 @@ enum class MemoryKind {
 class Arena {
  public:
   // Blocks are `block_size` bytes, or one dedicated block for a larger request.
-  Arena(Device& device, MemoryKind kind, VkDeviceSize block_size = VkDeviceSize(256) << 20);
+  // `written_whole`: every slice is filled once, at load (weights); a CPU
+  // device then backs the blocks with huge pages. Memory written piecemeal
+  // (KV cache) would grow the resident set 2 MiB per touch instead.
+  Arena(Device& device, MemoryKind kind, VkDeviceSize block_size = VkDeviceSize(256) << 20,
+        bool written_whole = false);
   ~Arena();
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
@@ -64,6 +68,7 @@ class Arena {
   Device& device_;
   MemoryKind kind_;
   VkDeviceSize block_size_;
+  bool written_whole_;
   std::vector<Block> blocks_;
 };
 
