@@ -76,13 +76,15 @@ bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const Weig
 // workgroups cost less to hand out to its threads. Measured on the
 // minimind-3-size bench model, f16 (2-core EPYC): tg32 with 8 / 16 / 32 / 64 /
 // 128 rows 26-29 / 32-38 / 47-55 / 50 / 39-45 t/s, pp128 with 16 / 32 rows
-// 159-163 / 171-183, but 32 rows x 8 tokens compile for seconds (a cold
-// `bench -p 16` 4.7 -> 7.0 s), so several tokens take 16; blocked types (read
+// 277-294 / 316-325 (each x texel gather then serves 32 rows: gathers, not
+// the arithmetic, bound it), at a price paid once per machine: 32 rows x 8
+// tokens compile for seconds (a cold `bench -p 16` 4.7 -> 6.1 s, Mesa's
+// shader cache keeps the result); blocked types (read
 // with w_words8) with 8 / 16 / 32 rows: q8_0 tg32 35 / 48 / 48, pp128 87 /
 // 123 / 50; q4_k_m tg32 29 / 33 / 25, pp128 83 / 117 / 49.
 MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t n_tokens, TensorType type) {
   if (report.type == "CPU") {
-    return {report.subgroup_size, is_block_quantized(type) || n_tokens > 1 ? 16u : 32u};
+    return {report.subgroup_size, is_block_quantized(type) ? 16u : 32u};
   }
   return {std::clamp<uint32_t>(report.subgroup_size * 4, 32, 256), 2};
 }
