@@ -17,13 +17,16 @@
 // inversesqrt(mean(x^2) + eps) in f32, then the rotation of rope.comp.
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
+#extension GL_EXT_control_flow_attributes : require
 
 #define PUSH_QkvPrepare
 #include "push_constants.h"
+#ifndef QKV_TEXELS
 #define KV_K_BINDING 7
 #define KV_V_BINDING 8
 #define KV_ACCESS writeonly
 #include "kv_pool.glsl"
+#endif
 #include "rope_angle.glsl"
 
 layout(local_size_x_id = 0) in;
@@ -33,17 +36,138 @@ layout(constant_id = 1) const uint ROWS = 8;
 layout(constant_id = 2) const bool NEOX = true;
 layout(constant_id = 3) const bool QK_NORM = false;
 
+layout(std430, binding = 2) readonly buffer Positions { int positions[]; };
+layout(std430, binding = 6) readonly buffer Slots { uint slot_mapping[]; };
+
+#ifdef QKV_TEXELS
+// CPU devices (the host picks this variant there): every access a 16-byte
+// texel through imageLoad / imageStore, which lavapipe turns into vector
+// gathers and scatters; a storage-buffer access is a loop over the lanes.
+// Bindings as below, the same ranges; positions and slots stay buffers (one
+// read per row). Needs head_dim % 16 == 0 and a token stride % 4 == 0.
+// Every texel is read (through 1) before its lane writes it (q, through 0),
+// and never after: the two views of the rows need no ordering between them.
+layout(binding = 0, rgba32ui) uniform writeonly uimageBuffer q_texels;  // the q band, in place
+layout(binding = 1, rgba32ui) uniform readonly uimageBuffer src_texels;
+layout(binding = 3, rgba32ui) uniform readonly uimageBuffer inv_freq_texels;
+layout(binding = 4, rgba32ui) uniform readonly uimageBuffer q_norm_texels;
+layout(binding = 5, rgba32ui) uniform readonly uimageBuffer k_norm_texels;
+layout(binding = 7, rgba32ui) uniform writeonly uimageBuffer k_pool_texels;
+layout(binding = 8, rgba32ui) uniform writeonly uimageBuffer v_pool_texels;
+#else
 // Bindings 0 and 1 are the same qkv rows: the q band is written in place
 // through 0; k and v are only read, through 1. Everything moves as vec2
 // (token_stride and the band offsets are even).
 layout(std430, binding = 0) buffer Q { vec2 q[]; };
 layout(std430, binding = 1) readonly buffer Qkv { vec2 src[]; };
-layout(std430, binding = 2) readonly buffer Positions { int positions[]; };
 layout(std430, binding = 3) readonly buffer InvFreq { vec2 inv_freq[]; };
 layout(std430, binding = 4) readonly buffer QNorm { vec2 q_norm[]; };
 layout(std430, binding = 5) readonly buffer KNorm { vec2 k_norm[]; };
-layout(std430, binding = 6) readonly buffer Slots { uint slot_mapping[]; };
+#endif
 
+#ifdef QKV_TEXELS
+vec4 load4(uint i) { return uintBitsToFloat(imageLoad(src_texels, int(i))); }
+vec4 norm4(bool is_q, uint i) {
+  return uintBitsToFloat(is_q ? imageLoad(q_norm_texels, int(i)) : imageLoad(k_norm_texels, int(i)));
+}
+
+// Eight consecutive elements (a, b) of a pool row from element e on, e % 8 == 0.
+void store_pool8(bool to_k, uint e, vec4 a, vec4 b) {
+#ifdef KV_F16
+  const uvec4 words = uvec4(packHalf2x16(a.xy), packHalf2x16(a.zw), packHalf2x16(b.xy), packHalf2x16(b.zw));
+  if (to_k) imageStore(k_pool_texels, int(e / 8), words); else imageStore(v_pool_texels, int(e / 8), words);
+#else
+  if (to_k) {
+    imageStore(k_pool_texels, int(e / 4), floatBitsToUint(a));
+    imageStore(k_pool_texels, int(e / 4 + 1), floatBitsToUint(b));
+  } else {
+    imageStore(v_pool_texels, int(e / 4), floatBitsToUint(a));
+    imageStore(v_pool_texels, int(e / 4 + 1), floatBitsToUint(b));
+  }
+#endif
+}
+
+// (a, b) rotated by the angle whose (cos, sin) is cs, as rotate() does.
+vec2 turn(float a, float b, vec2 cs) { return vec2(a * cs.x - b * cs.y, a * cs.y + b * cs.x); }
+
+// A lane takes units of 16 elements: NEOX the 8 from 8u and their partners
+// 8 from 8u + d/2 (texels v[0], v[1] and v[2], v[3]); GPT-J elements 16u..16u+15
+// (texels v[0..3], partners adjacent). Either way the unit's 8 pairs turn
+// by angles pos * inv_freq[8u .. 8u + 7] (texels 2u, 2u + 1).
+void main() {
+  const uint group = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+  const uint d4 = pc.head_dim / 4;  // texels per head
+  const uint units = pc.head_dim / 16;
+  const uint heads = pc.n_heads + pc.n_kv_heads;
+  const uint rows = pc.tokens * heads;
+  for (uint lr = gl_SubgroupID; lr < ROWS; lr += gl_NumSubgroups) {
+    const uint r = group * ROWS + lr;
+    if (r >= rows) break;
+    const uint t = r / heads;
+    const uint h = r % heads;
+    const bool is_q = h < pc.n_heads;
+    const uint kv_h = h - pc.n_heads;
+    const uint slot = slot_mapping[t];
+    if (!is_q && slot == 0xFFFFFFFFu) continue;
+
+    const uint base = (t * pc.token_stride + h * pc.head_dim) / 4;  // the row's first texel
+    float scale = 1.0;
+    if (QK_NORM) {
+      float ss = 0.0;
+      for (uint i = gl_SubgroupInvocationID; i < d4; i += gl_SubgroupSize) {
+        const vec4 x = load4(base + i);
+        ss += dot(x, x);
+      }
+      scale = inversesqrt(subgroupAdd(ss) / float(pc.head_dim) + pc.eps);
+    }
+    const float pos = float(positions[t]);
+    // The pool row's first element.
+    const uint dst = ((slot / pc.block_size * pc.n_kv_heads + kv_h) * pc.block_size + slot % pc.block_size) * pc.head_dim;
+
+    for (uint u = gl_SubgroupInvocationID; u < units; u += gl_SubgroupSize) {
+      const uvec4 ti = NEOX ? uvec4(2 * u, 2 * u + 1, d4 / 2 + 2 * u, d4 / 2 + 2 * u + 1) : uvec4(4 * u) + uvec4(0, 1, 2, 3);
+      vec4 v[4];
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        v[i] = load4(base + ti[i]);
+        if (QK_NORM) v[i] = v[i] * scale * norm4(is_q, ti[i]);
+      }
+      // precise: the angle is the rounded f32 product, as in rope.comp.
+      precise vec4 angle0 = pos * uintBitsToFloat(imageLoad(inv_freq_texels, int(2 * u)));
+      precise vec4 angle1 = pos * uintBitsToFloat(imageLoad(inv_freq_texels, int(2 * u + 1)));
+      vec2 cs[8];
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        cs[i] = cos_sin(angle0[i]) * pc.attention_factor;
+        cs[4 + i] = cos_sin(angle1[i]) * pc.attention_factor;
+      }
+      if (NEOX) {  // pair i: (v[i / 4][i % 4], v[2 + i / 4][i % 4])
+        [[unroll]] for (uint i = 0; i < 8; ++i) {
+          const vec2 ab = turn(v[i / 4][i % 4], v[2 + i / 4][i % 4], cs[i]);
+          v[i / 4][i % 4] = ab.x;
+          v[2 + i / 4][i % 4] = ab.y;
+        }
+      } else {  // pair i: elements 2i, 2i + 1 of the unit
+        [[unroll]] for (uint i = 0; i < 8; ++i) {
+          const uint e = 2 * i;
+          const vec2 ab = turn(v[e / 4][e % 4], v[e / 4][e % 4 + 1], cs[i]);
+          v[e / 4][e % 4] = ab.x;
+          v[e / 4][e % 4 + 1] = ab.y;
+        }
+      }
+      if (is_q) {
+        [[unroll]] for (uint i = 0; i < 4; ++i) imageStore(q_texels, int(base + ti[i]), floatBitsToUint(v[i]));
+      } else {
+        store_pool8(true, dst + 4 * ti[0], v[0], v[1]);  // ti[0], ti[1] and ti[2], ti[3] are adjacent
+        store_pool8(true, dst + 4 * ti[2], v[2], v[3]);
+      }
+    }
+    if (!is_q) {  // v: a copy, 8 elements at a time
+      const uint v_base = base + pc.n_kv_heads * d4;
+      for (uint i = gl_SubgroupInvocationID; i < d4 / 2; i += gl_SubgroupSize)
+        store_pool8(false, dst + 8 * i, load4(v_base + 2 * i), load4(v_base + 2 * i + 1));
+    }
+  }
+}
+#else
 // Pair indices (in vec2 units from the row start) of quad j's two pairs.
 uvec2 quad_pairs(uint j, uint quads) { return NEOX ? uvec2(j, j + quads) : uvec2(2 * j, 2 * j + 1); }
 
@@ -125,3 +249,4 @@ void main() {
     }
   }
 }
+#endif  // QKV_TEXELS

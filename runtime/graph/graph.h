@@ -24,7 +24,7 @@ enum class Access { Read, Write, ReadWrite };
 struct Binding {
   vk::BufferSlice slice;
   Access access;
-  bool texels = false;  // read through a storage texel buffer view (R32G32B32A32_UINT, imageLoad)
+  bool texels = false;  // through a storage texel buffer view (R32G32B32A32_UINT, imageLoad / imageStore)
 };
 
 inline Binding reads(const vk::BufferSlice& s) { return {s, Access::Read}; }

@@ -82,7 +82,7 @@ bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const Weig
 // shader cache keeps the result); blocked types (read
 // with w_words8) with 8 / 16 / 32 rows: q8_0 tg32 35 / 48 / 48, pp128 87 /
 // 123 / 50; q4_k_m tg32 29 / 33 / 25, pp128 83 / 117 / 49.
-MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t n_tokens, TensorType type) {
+MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t /*n_tokens*/, TensorType type) {
   if (report.type == "CPU") {
     return {report.subgroup_size, is_block_quantized(type) ? 16u : 32u};
   }

@@ -43,12 +43,24 @@ std::pair<uint32_t, uint32_t> workgroup_shape(const vk::DeviceReport& report) {
   return {wg, wg / sg};
 }
 
+// The texel variant's conditions (qkv_prepare.comp QKV_TEXELS): 16 elements
+// per lane step, every bound range whole 16-byte texels at an offset a texel
+// view may start at.
+bool texels_allowed(const vk::DeviceReport& report, const QkvPrepareDims& dims, uint32_t stride,
+                    std::initializer_list<vk::BufferSlice> slices) {
+  if (!report.storage_texel_rgba32ui || dims.head_dim % 16 != 0 || stride % 4 != 0) return false;
+  const uint64_t align = std::max<uint64_t>(report.min_texel_buffer_offset_alignment, 16);
+  return std::all_of(slices.begin(), slices.end(), [&](const vk::BufferSlice& s) {
+    return s.offset % align == 0 && s.size % 16 == 0 && s.size / 16 <= report.max_texel_buffer_elements;
+  });
+}
+
 }  // namespace
 
 void qkv_prepare(vk::Context& ctx, graph::Graph& g, const QkvPrepareDims& dims, const vk::BufferSlice& qkv,
                  const vk::BufferSlice* q_norm, const vk::BufferSlice* k_norm, const vk::BufferSlice& positions,
                  const vk::BufferSlice& inv_freq, const vk::BufferSlice& slot_mapping, const vk::BufferSlice& k_pool,
-                 const vk::BufferSlice& v_pool, float eps, const KvLayout& layout) {
+                 const vk::BufferSlice& v_pool, float eps, const KvLayout& layout, QkvPreparePath path) {
   const uint32_t stride = dims.token_stride ? dims.token_stride : (dims.n_heads + 2 * dims.n_kv_heads) * dims.head_dim;
   check_dims(dims, stride, layout);
   if (bool(q_norm) != bool(k_norm)) throw Error(std::string(kOp) + ": pass both QK-norm weights or neither");
@@ -68,20 +80,40 @@ void qkv_prepare(vk::Context& ctx, graph::Graph& g, const QkvPrepareDims& dims, 
     detail::require_bytes(*k_norm, uint64_t(dims.head_dim) * 4, kOp, "k_norm");
   }
 
-  const auto [wg, rows_per_group] = workgroup_shape(report);
+  auto [wg, rows_per_group] = workgroup_shape(report);
+  // A CPU device pays ~1 us to start a workgroup: prefill rows go 8 to one
+  // (minimind-3 size, 3.9% -> 2.7% of a pp128 step); a decode token's dozen
+  // rows stay spread over the threads.
+  if (report.type == "CPU" && dims.tokens >= 8) rows_per_group = 8;
   const bool neox = dims.pairing == RopePairing::NeoX;
-  const std::string kernel = layout.type == KvType::F16 ? "qkv_prepare_f16" : "qkv_prepare_f32";
-  const auto& pipeline =
-      ctx.pipeline({kernel, 9, sizeof(push::QkvPrepare), {wg, rows_per_group, uint32_t(neox), uint32_t(bool(q_norm))}});
   // Both qkv bindings start at the rows' first float (no band offset to
   // align). Written: the q band's span; read: all of it. Without QK-norm the
   // weight bindings take inv_freq, which the kernel then never reads as weights.
-  const vk::BufferSlice& qw = q_norm ? *q_norm : inv_freq;
-  const vk::BufferSlice& kw = k_norm ? *k_norm : inv_freq;
+  const vk::BufferSlice q_rows = qkv.sub(0, q_bytes), all_rows = qkv.sub(0, all_bytes);
+  const vk::BufferSlice freq = inv_freq.sub(0, uint64_t(dims.head_dim / 2) * 4);
+  const vk::BufferSlice qw = q_norm ? q_norm->sub(0, uint64_t(dims.head_dim) * 4) : freq;
+  const vk::BufferSlice kw = k_norm ? k_norm->sub(0, uint64_t(dims.head_dim) * 4) : freq;
+  const bool allowed = texels_allowed(report, dims, stride, {q_rows, all_rows, freq, qw, kw, k_pool, v_pool});
+  if (path == QkvPreparePath::Texels && !allowed) {
+    throw Error(std::string(kOp) + ": the texel variant needs texel buffers, head_dim % 16 == 0 (not " +
+                std::to_string(dims.head_dim) + "), a token stride % 4 == 0 (not " + std::to_string(stride) +
+                ") and texel-aligned slices");
+  }
+  const bool texels = path == QkvPreparePath::Texels || (path == QkvPreparePath::Auto && allowed && report.type == "CPU");
+  std::string kernel = texels ? "qkv_prepare_texel_" : "qkv_prepare_";
+  kernel += layout.type == KvType::F16 ? "f16" : "f32";
+  // Texel bindings: qkv (0, 1), inv_freq and the norm weights (3-5), the pools (7, 8).
+  const uint32_t texel_mask = texels ? 0b110111011u : 0u;
+  const auto& pipeline = ctx.pipeline(
+      {kernel, 9, sizeof(push::QkvPrepare), {wg, rows_per_group, uint32_t(neox), uint32_t(bool(q_norm))}, texel_mask});
+  const auto bind = [&](graph::Binding b) {
+    b.texels = texels;
+    return b;
+  };
   std::vector<graph::Binding> bindings{
-      graph::updates(qkv.sub(0, q_bytes)), graph::reads(qkv.sub(0, all_bytes)), graph::reads(positions),
-      graph::reads(inv_freq),   graph::reads(qw),  graph::reads(kw), graph::reads(slot_mapping),
-      graph::updates(k_pool),   graph::updates(v_pool)};
+      bind(graph::updates(q_rows)), bind(graph::reads(all_rows)), graph::reads(positions),
+      bind(graph::reads(freq)),     bind(graph::reads(qw)),       bind(graph::reads(kw)),
+      graph::reads(slot_mapping),   bind(graph::updates(k_pool)), bind(graph::updates(v_pool))};
   const uint64_t rows = uint64_t(dims.tokens) * (dims.n_heads + dims.n_kv_heads);
   g.dispatch(pipeline, std::move(bindings),
              push::QkvPrepare{dims.tokens, dims.n_heads, dims.n_kv_heads, dims.head_dim, stride, layout.block_size,

@@ -13,6 +13,14 @@
 
 namespace vkmind::ops {
 
+// Which variant: storage buffers (GPUs), or 16-byte texels (CPU devices:
+// lavapipe vectorises texel loads and stores, but loops over the lanes for
+// each storage-buffer access; minimind-3 size f16, pp128: 22 -> 15 ms a step,
+// 10.5 with 8 rows per workgroup).
+// Texels need head_dim % 16 == 0, a token stride % 4 == 0 and texel-aligned
+// slices; Auto takes them on CPU devices when those hold.
+enum class QkvPreparePath { Auto, Buffers, Texels };
+
 struct QkvPrepareDims {
   uint32_t tokens = 0;      // rows recorded; rows whose slot is kNoSlot only get q prepared
   uint32_t n_heads = 0;     // q heads
@@ -35,10 +43,12 @@ struct QkvPrepareDims {
 // rope_inv_freq; slot_mapping: tokens u32; pools as kv_append.h describes,
 // with layout.n_kv_heads and layout.head_dim equal to the dims'.
 // Throws vkmind::Error when head_dim % 4 != 0 (the kernel keeps both rotation
-// partners and f16 pool pairs in one invocation): use the unfused ops then.
+// partners and f16 pool pairs in one invocation): use the unfused ops then;
+// and when `path` is Texels but the texel variant's conditions do not hold.
 void qkv_prepare(vk::Context& ctx, graph::Graph& g, const QkvPrepareDims& dims, const vk::BufferSlice& qkv,
                  const vk::BufferSlice* q_norm, const vk::BufferSlice* k_norm, const vk::BufferSlice& positions,
                  const vk::BufferSlice& inv_freq, const vk::BufferSlice& slot_mapping, const vk::BufferSlice& k_pool,
-                 const vk::BufferSlice& v_pool, float eps, const KvLayout& layout);
+                 const vk::BufferSlice& v_pool, float eps, const KvLayout& layout,
+                 QkvPreparePath path = QkvPreparePath::Auto);
 
 }  // namespace vkmind::ops

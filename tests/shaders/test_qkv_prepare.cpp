@@ -180,9 +180,9 @@ void store_pool_value(std::vector<uint8_t>& pool, size_t offset, float x, KvType
   }
 }
 
-void check_case(test::GpuFixture& f, const Case& c, const Variant& v, uint32_t seed) {
+void check_case(test::GpuFixture& f, const Case& c, const Variant& v, ops::QkvPreparePath path, uint32_t seed) {
   CAPTURE(c.tokens, c.n_heads, c.n_kv_heads, c.head_dim, c.block_size, c.pad, c.attention_factor, name(v.pairing),
-          v.qk_norm, name(v.kv));
+          v.qk_norm, name(v.kv), path == ops::QkvPreparePath::Texels);
   const Problem p = make_problem(c, v, seed);
   const uint32_t d = c.head_dim, nh = c.n_heads, nkv = c.n_kv_heads;
   const auto want = reference(p, v.pairing, v.qk_norm);
@@ -201,7 +201,7 @@ void check_case(test::GpuFixture& f, const Case& c, const Variant& v, uint32_t s
   graph::Graph g(f.ctx.device());
   const ops::QkvPrepareDims dims{c.tokens, nh, nkv, d, v.pairing, c.attention_factor, p.stride};
   ops::qkv_prepare(f.ctx, g, dims, dqkv, v.qk_norm ? &dqn : nullptr, v.qk_norm ? &dkn : nullptr, dpos, dfreq, dslots,
-                   kp, vp, kEps, layout);
+                   kp, vp, kEps, layout, path);
   REQUIRE(g.node_count() == 1);
   g.run();
 
@@ -247,7 +247,12 @@ const Case kCases[] = {
     {13, 4, 1, 36, 32, 2, 1.25f},   // 9 quads: not a multiple of any subgroup size; YaRN factor
     {4, 3, 3, 12, 8, 0, 1.0f},      // 3 quads, fewer than the lanes
     {37, 4, 2, 64, 16, 0, 1.0f},    // 222 rows: many workgroups, a partial last one
+    {9, 4, 2, 96, 16, 4, 1.0f},     // texels: 6 units of 16, padded rows of whole texels
+    {11, 2, 1, 16, 8, 0, 1.25f},    // texels: one unit, fewer than the lanes; YaRN factor
 };
+
+// The texel variant's own condition on the shape (qkv_prepare.h).
+bool texel_shape(const Case& c) { return c.head_dim % 16 == 0 && c.pad % 4 == 0; }
 
 }  // namespace
 
@@ -257,7 +262,10 @@ TEST_CASE_METHOD(test::GpuFixture, "qkv_prepare matches norm + rope + KV append 
   for (auto pairing : {RopePairing::NeoX, RopePairing::GptJ})
     for (bool qk_norm : {false, true})
       for (KvType kv : {KvType::F16, KvType::F32})
-        for (const Case& c : kCases) check_case(*this, c, {pairing, qk_norm, kv}, seed++);
+        for (const Case& c : kCases) {
+          check_case(*this, c, {pairing, qk_norm, kv}, ops::QkvPreparePath::Buffers, seed++);
+          if (texel_shape(c)) check_case(*this, c, {pairing, qk_norm, kv}, ops::QkvPreparePath::Texels, seed++);
+        }
 }
 
 TEST_CASE_METHOD(test::GpuFixture, "qkv_prepare rejects what it cannot do", "[shaders][qkv_prepare]") {
@@ -275,5 +283,10 @@ TEST_CASE_METHOD(test::GpuFixture, "qkv_prepare rejects what it cannot do", "[sh
     REQUIRE_THROWS_WITH(call(head_dim, nullptr, nullptr), Catch::Contains("not a multiple of 4"));
   }
   REQUIRE_THROWS_WITH(call(64, &buf, nullptr), Catch::Contains("both QK-norm weights or neither"));
+  // The texel variant, forced on a head it cannot split into units of 16.
+  const ops::KvLayout layout36{1, 36, 16, KvType::F16};
+  REQUIRE_THROWS_WITH(ops::qkv_prepare(ctx, g, {2, 2, 1, 36}, buf, nullptr, nullptr, buf, buf, buf, buf, buf, kEps,
+                                       layout36, ops::QkvPreparePath::Texels),
+                      Catch::Contains("head_dim % 16 == 0 (not 36)"));
   REQUIRE(g.node_count() == 0);
 }
