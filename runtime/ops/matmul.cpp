@@ -82,7 +82,7 @@ bool texel_loads(const vk::DeviceReport& report, const WeightView& w, const Weig
 // shader cache keeps the result); blocked types (read
 // with w_words8) with 8 / 16 / 32 rows: q8_0 tg32 35 / 48 / 48, pp128 87 /
 // 123 / 50; q4_k_m tg32 29 / 33 / 25, pp128 83 / 117 / 49.
-MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t /*n_tokens*/, TensorType type) {
+MatvecShape matvec_shape(const vk::DeviceReport& report, TensorType type) {
   if (report.type == "CPU") {
     return {report.subgroup_size, is_block_quantized(type) ? 16u : 32u};
   }
@@ -168,7 +168,7 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       const bool texels = path == MatmulPath::VectorTexels && texel_loads(report, w, chunk, x, norm ? &options.norm_weight : nullptr);
       // x (and the norm weight, binding 3) through texels too, for float weights.
       const bool x_texels = texels && float_type(w.type);
-      if (w.tile_rows && !(x_texels && w.tile_cols == matvec_shape(report, n_tokens, w.type).workgroup * 16 / weight_unit_bytes(w.type))) {
+      if (w.tile_rows && !(x_texels && w.tile_cols == matvec_shape(report, w.type).workgroup * 16 / weight_unit_bytes(w.type))) {
         throw Error("matmul: a tiled weight is read only by the texel matvec of a CPU device, with tiles as wide as its step");
       }
       if (texels) bindings[0] = graph::reads_texels(whole_texels(chunk.binding));
@@ -178,7 +178,7 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       }
       std::string kernel = texels ? "matvec_texel_" : "matvec_";
       kernel += suffix;
-      const auto [wg, rows_per_group] = matvec_shape(report, n_tokens, w.type);
+      const auto [wg, rows_per_group] = matvec_shape(report, w.type);
       const uint32_t nt = std::min(n_tokens, kMatvecMaxTokens);
       // Token groups first: the workgroups that follow one another (on
       // lavapipe, on the same thread) read the same rows of W, from cache.

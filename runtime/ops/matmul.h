@@ -56,7 +56,7 @@ struct MatvecShape {
   uint32_t workgroup;  // invocations
   uint32_t rows;       // rows of W per workgroup
 };
-MatvecShape matvec_shape(const vk::DeviceReport& report, uint32_t n_tokens, TensorType type);
+MatvecShape matvec_shape(const vk::DeviceReport& report, TensorType type);
 
 // x holds n_tokens rows of w.cols floats; y as described by the options.
 // Throws vkmind::Error for inconsistent sizes or a blocked type whose K is not whole blocks.

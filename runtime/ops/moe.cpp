@@ -71,7 +71,7 @@ void gather_matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, uint3
   const uint32_t experts_per_binding = uint32_t(std::min<uint64_t>((range - (align - 1)) / expert_bytes, n_experts));
   const uint32_t unit = weight_unit_bytes(w.type);
 
-  const auto [wg, rows_per_group] = matvec_shape(report, 1, w.type);  // NT = 1: one pair per workgroup
+  const auto [wg, rows_per_group] = matvec_shape(report, w.type);
   const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
   const std::string kernel = std::string("matvec_gather_") + weight_kernel_suffix(w.type);
   const uint32_t row_groups = (rows + rows_per_group - 1) / rows_per_group;
