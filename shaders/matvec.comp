@@ -233,19 +233,30 @@ const bool REDUCE_SCATTER = WG <= MIN_SUBGROUP && (WG == 4 || WG == 8 || WG == 1
 const uint LOG2_WG = WG == 16 ? 4 : WG == 8 ? 3 : 2;
 float sums[N_SUMS];  // acc, SwiGLU's gate and up sums paired up
 
+// Stage s of the butterfly: lanes l and l ^ (WG >> (s + 1)) swap halves of
+// the sums still live, each keeping the half its bit selects.
+void butterfly_stage(uint lane, const uint s) {
+  const uint m = WG >> (s + 1), n_half = N_SUMS >> (s + 1);
+  const bool upper = (lane & m) != 0;
+  [[unroll]] for (uint i = 0; i < n_half; ++i) {
+    const float keep = upper ? sums[n_half + i] : sums[i];
+    const float send = upper ? sums[i] : sums[n_half + i];
+    sums[i] = keep + subgroupShuffleXor(send, m);
+  }
+}
+
 void reduce_scatter_store(uint row0, uint tok0) {
   const uint lane = gl_SubgroupInvocationID;
   const uint OUTS = OUT_ROWS * NT;
   [[unroll]] for (uint i = 0; i < N_SUMS; ++i) sums[i] = SWIGLU ? acc[(i % 2) * OUTS + i / 2] : acc[i];
-  [[unroll]] for (uint s = 0; s < LOG2_WG; ++s) {
-    const uint m = WG >> (s + 1), n_half = N_SUMS >> (s + 1);
-    const bool upper = (lane & m) != 0;
-    [[unroll]] for (uint i = 0; i < n_half; ++i) {
-      const float keep = upper ? sums[n_half + i] : sums[i];
-      const float send = upper ? sums[i] : sums[n_half + i];
-      sums[i] = keep + subgroupShuffleXor(send, m);
-    }
-  }
+  // Stage by stage, not a loop over the stages: a loop over stages nests
+  // loops whose trip counts depend on the outer counter, which Mesa's NIR
+  // (lavapipe) unrolls in many slow rounds over the 256-float array: 32 rows
+  // x 8 tokens took 0.8-1.8 s to create, now ~0.1 s.
+  if (LOG2_WG > 0) butterfly_stage(lane, 0);
+  if (LOG2_WG > 1) butterfly_stage(lane, 1);
+  if (LOG2_WG > 2) butterfly_stage(lane, 2);
+  if (LOG2_WG > 3) butterfly_stage(lane, 3);
   [[unroll]] for (uint j = 0; j < PER_LANE; j += SWIGLU ? 2 : 1) {
     const uint i = (lane * PER_LANE + j) / (SWIGLU ? 2 : 1);  // output (o, t) = (i / NT, i % NT)
     const uint o = i / NT, t = i % NT;
