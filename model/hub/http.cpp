@@ -1,29 +1,22 @@
 #include "model/hub/http.h"
 
-#include <curl/curl.h>
-
 #include <cctype>
 #include <memory>
 
+#include "model/hub/curl_library.h"
 #include "model/hub/hub_error.h"
 
 namespace vkmind::hub {
 
 namespace {
 
-// curl_global_init is not thread-safe: done once, before the first handle.
-void ensure_curl_initialized() {
-  static const bool initialized = [] { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK; }();
-  if (!initialized) throw HubError("libcurl could not be initialized");
-}
-
 struct CurlDeleter {
-  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+  void operator()(CURL* handle) const { curl().easy_cleanup(handle); }
 };
 using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
 
 struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  void operator()(curl_slist* list) const { curl().slist_free_all(list); }
 };
 using CurlHeaderList = std::unique_ptr<curl_slist, SlistDeleter>;
 
@@ -60,7 +53,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t n = size * count;
   long status = 0;
-  curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+  curl().easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
   if (t->request->sink && status >= 200 && status < 300) {
     if (!t->request->sink(status, data, n)) {
       t->sink_refused = true;
@@ -73,7 +66,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 }
 
 void throw_for(CURLcode code, const std::string& url, const char* detail) {
-  std::string message = url + ": " + curl_easy_strerror(code);
+  std::string message = url + ": " + curl().easy_strerror(code);
   if (detail && *detail) message += " (" + std::string(detail) + ")";
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -97,8 +90,8 @@ void throw_for(CURLcode code, const std::string& url, const char* detail) {
 }  // namespace
 
 HttpResponse http_request(const HttpRequest& request) {
-  ensure_curl_initialized();
-  CurlHandle handle(curl_easy_init());
+  const CurlLibrary& c = curl();
+  CurlHandle handle(c.easy_init());
   if (!handle) throw HubError(request.url + ": libcurl could not create a handle");
   CURL* h = handle.get();
   HttpResponse response;
@@ -107,31 +100,31 @@ HttpResponse http_request(const HttpRequest& request) {
 
   CurlHeaderList headers;
   for (const std::string& header : request.headers) {
-    curl_slist* grown = curl_slist_append(headers.get(), header.c_str());
+    curl_slist* grown = c.slist_append(headers.get(), header.c_str());
     if (!grown) throw HubError(request.url + ": out of memory for the request headers");
     headers.release();
     headers.reset(grown);
   }
-  curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "vkmind/0.1");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_NOBODY, request.head ? 1L : 0L);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_s);
+  c.easy_setopt(h, CURLOPT_URL, request.url.c_str());
+  c.easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+  c.easy_setopt(h, CURLOPT_USERAGENT, "vkmind/0.1");
+  c.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  c.easy_setopt(h, CURLOPT_NOBODY, request.head ? 1L : 0L);
+  c.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_s);
   // A stall (under one byte a second for this long) is a transient failure, not a hang.
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, request.stall_timeout_s);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_detail);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
+  c.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  c.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, request.stall_timeout_s);
+  c.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  c.easy_setopt(h, CURLOPT_ERRORBUFFER, error_detail);
+  c.easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+  c.easy_setopt(h, CURLOPT_HEADERDATA, &transfer);
+  c.easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_body);
+  c.easy_setopt(h, CURLOPT_WRITEDATA, &transfer);
 
-  const CURLcode code = curl_easy_perform(h);
+  const CURLcode code = c.easy_perform(h);
   if (transfer.sink_refused) throw HubError(request.url + ": the download could not be written to disk");
   if (code != CURLE_OK) throw_for(code, request.url, error_detail);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+  c.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
