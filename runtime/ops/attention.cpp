@@ -294,8 +294,8 @@ void attention(vk::Context& ctx, graph::Graph& g, const AttentionPlan& plan, con
   const vk::DeviceReport& report = ctx.device().report();
   const bool texels = plan.subgroup_decode() && plan.kv_texels() && pool_texels_allowed(report, s, k_pool, v_pool);
   // The CPU-device kernels: one subgroup each, the pools at bindings 1 and 2.
-  auto subgroup_kernel = [&](const std::string& kernel) -> const vk::Pipeline& {
-    return ctx.pipeline({kernel, kBindings, sizeof(push::Attention),
+  auto subgroup_kernel = [&](const std::string& name) -> const vk::Pipeline& {
+    return ctx.pipeline({name, kBindings, sizeof(push::Attention),
                          {report.subgroup_size, s.head_dim, n_rep, s.block_size}, texels ? (1u << 1) | (1u << 2) : 0u});
   };
   if (plan.tile_capacity() > 0) {
