@@ -22,19 +22,29 @@
 // pairs of one workgroup would otherwise need the same expert. Used for decode
 // and (for now) prefill; a grouped GEMM by expert is the later prefill path.
 //
-// Fusions (specialization constants; not with GATHER), each saving a dispatch
-// and a barrier of the decode step:
-//   NORM      input RMSNorm in the prologue: x[t][k] is used as
+// Fusions (not with GATHER), each saving a dispatch and a barrier of the
+// decode step:
+//   norm      input RMSNorm in the prologue: x[t][k] is used as
 //             x[t][k] * inversesqrt(mean_k x[t][k]^2 + eps) * gamma[k], every
 //             workgroup recomputing the token's sum of squares (K floats, from
 //             cache) instead of a separate norm kernel writing xn. A
 //             one-subgroup workgroup (CPU devices) sums the squares during the
 //             product, which uses x * gamma, and scales the sums by
 //             1/rms at the end (NORM_IN_LOOP): no separate pass over x.
-//   EPILOGUE  EPI_STORE y = acc; EPI_ACCUMULATE y += acc (the residual add);
-//             EPI_SWIGLU W is [gate; up] stacked (2 * rows rows), and
-//             y[t][r] = silu(gate_r . x) * (up_r . x): a workgroup's row slots
-//             s < ROWS/2 hold gate rows and s >= ROWS/2 the matching up rows.
+//   epilogue  EPI_STORE y = acc; EPI_ACCUMULATE y += acc (the
+//             residual add); EPI_SWIGLU W is [gate; up] stacked (2 * rows
+//             rows), and y[t][r] = silu(gate_r . x) * (up_r . x): a
+//             workgroup's row slots s < ROWS/2 hold gate rows and s >= ROWS/2
+//             the matching up rows.
+// The epilogue is a push constant, and so is the norm where NORM_MODE says:
+// they change which rows a workgroup reads, a multiply by gamma and what it
+// stores, so one pipeline can serve every matrix of a layer. On lavapipe each
+// pipeline costs ~0.03 s (decode) to ~0.13 s (prefill) of NIR work in every
+// process, and LLVM seconds on a machine's first run. lavapipe runs both
+// sides of uniform branches, so a norm decided at run time costs the
+// unfused matrices a gamma load and a few multiplies per token and step of K:
+// hidden behind the weight reads of a decode step, ~4% of prefill, which
+// therefore fixes it (host: ops/matmul.cpp).
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #ifdef WEIGHT_TEXELS
@@ -66,14 +76,12 @@ layout(constant_id = 1) const uint ROWS = 2;     // rows of W per workgroup
 layout(constant_id = 2) const uint NT = 1;       // tokens per workgroup
 layout(constant_id = 3) const bool VEC = false;  // 4-wide loads of W and x (see weights.glsl)
 layout(constant_id = 4) const uint MIN_SUBGROUP = 8;  // bounds the subgroups per workgroup
-layout(constant_id = 5) const bool NORM = false;
-layout(constant_id = 6) const uint EPILOGUE = 0;
 // FLOAT_TEXELS: W in tiles of TILE_ROWS rows by WG texels (runtime/ops/weight_view.h); 0: row-major.
-layout(constant_id = 7) const uint TILE_ROWS = 0;
-layout(constant_id = 8) const bool TOKENS_FAST = false;  // token groups over x (see Grid)
+layout(constant_id = 5) const uint TILE_ROWS = 0;
+layout(constant_id = 6) const bool TOKENS_FAST = false;  // token groups over x (see Grid)
+// The input norm: 0 never, 1 always, 2 where the push constant `norm` says.
+layout(constant_id = 7) const uint NORM_MODE = 2;
 const uint EPI_STORE = 0, EPI_ACCUMULATE = 1, EPI_SWIGLU = 2;
-const bool SWIGLU = EPILOGUE == EPI_SWIGLU;
-const uint OUT_ROWS = SWIGLU ? ROWS / 2 : ROWS;  // output rows per workgroup (ROWS is even for SWIGLU)
 
 #ifdef FLOAT_TEXELS
 // x through texels too (4 floats each): the same vector gathers on lavapipe.
@@ -87,13 +95,31 @@ layout(std430, binding = 2) buffer Y { float y[]; };
 #ifdef GATHER
 layout(std430, binding = 3) readonly buffer Ids { uint expert_ids[]; };
 #elif defined(FLOAT_TEXELS)
-// NORM's gamma through texels as well: a storage-buffer vec4 is 32 scalar
+// The norm's gamma through texels as well: a storage-buffer vec4 is 32 scalar
 // loads on lavapipe, each through the stack (~15% of a decode step).
 layout(binding = 3, rgba32ui) uniform readonly uimageBuffer gamma_texels;
 #else
 layout(std430, binding = 3) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 3) readonly buffer Gamma4 { vec4 gamma4[]; };
 #endif
+
+uint epilogue() {
+#ifdef GATHER
+  return EPI_STORE;
+#else
+  return pc.epilogue;
+#endif
+}
+#ifdef GATHER
+const bool MAY_NORM = false;
+bool norm() { return false; }
+#else
+const bool MAY_NORM = NORM_MODE != 0;
+bool norm() { return NORM_MODE == 2 ? pc.norm != 0 : NORM_MODE == 1; }
+#endif
+bool swiglu() { return epilogue() == EPI_SWIGLU; }
+// Output rows per workgroup (the host makes ROWS even).
+uint out_rows() { return swiglu() ? ROWS / 2 : ROWS; }
 
 // First float of the x row that token (or pair) t multiplies.
 uint x_base(uint t) {
@@ -111,11 +137,11 @@ shared float norm_partial[MAX_SUBGROUPS * NT];
 // The workgroup's sums, acc[r * NT + t] for row slot r and token slot t.
 float acc[ROWS * NT];
 
-// NORM: 1/rms of each of the workgroup's tokens (1 otherwise).
+// norm(): 1/rms of each of the workgroup's tokens (1 otherwise).
 float inv_rms[NT];
-// NORM_IN_LOOP: the workgroup is one subgroup, and each lane's sum of squares
-// of the x it reads (per token) accumulates in x_sq during the product.
-const bool NORM_IN_LOOP = NORM && WG <= MIN_SUBGROUP;
+// NORM_IN_LOOP: the workgroup is one subgroup, and with norm() each lane's sum
+// of squares of the x it reads (per token) accumulates in x_sq during the product.
+const bool NORM_IN_LOOP = WG <= MIN_SUBGROUP;
 float x_sq[NT];
 
 // The token of slot t: past the last token, the last one again. A tail group
@@ -126,14 +152,17 @@ uint token_at(uint tok0, uint t) { return min(tok0 + t, pc.tokens - 1); }
 // acc + dot(w, x), as a chain of fused multiply-adds.
 float fma4(vec4 w, vec4 x, float acc) { return fma(w.w, x.w, fma(w.z, x.z, fma(w.y, x.y, fma(w.x, x.x, acc)))); }
 
-// NORM's gamma[k..k+3] (k % 4 == 0), read once per step of the K loop and
-// shared by its tokens: on lavapipe each storage-buffer load is a loop over
-// the lanes.
+// The norm's gamma[k..k+3] (k % 4 == 0), 1 without it; read once per step of
+// the K loop and shared by its tokens: on lavapipe each storage-buffer load is
+// a loop over the lanes.
 vec4 gamma_at(uint k) {
+  if (!MAY_NORM) return vec4(1.0);
 #if defined(FLOAT_TEXELS) && !defined(GATHER)
-  if (NORM) return uintBitsToFloat(imageLoad(gamma_texels, int(k / 4)));
+  // A select, not a branch: without the norm binding 3 is x, as long as K.
+  const vec4 g = uintBitsToFloat(imageLoad(gamma_texels, int(k / 4)));
+  return norm() ? g : vec4(1.0);
 #elif !defined(GATHER)
-  if (NORM) return gamma4[k / 4];
+  if (norm()) return gamma4[k / 4];
 #endif
   return vec4(1.0);
 }
@@ -145,10 +174,14 @@ vec4 x_in4(uint t, uint xi, vec4 g) {
 #else
   vec4 v = x4[xi];
 #endif
-  // (x * scale) * gamma, rounded as rmsnorm.comp rounds it; NORM_IN_LOOP:
-  // x * gamma here, the scale applied to the sums.
-  if (NORM_IN_LOOP) x_sq[t] += dot(v, v);
-  if (NORM) v = NORM_IN_LOOP ? v * g : v * inv_rms[t] * g;
+  // (x * scale) * gamma, rounded as rmsnorm.comp rounds it. NORM_IN_LOOP:
+  // x * gamma here (g = 1 without the norm), the scale applied to the sums;
+  // no branch, which would split the unrolled loop's block once per token.
+  if (NORM_IN_LOOP) {
+    if (MAY_NORM) x_sq[t] += dot(v, v);
+    return MAY_NORM ? v * g : v;
+  }
+  if (norm()) v = v * inv_rms[t] * g;
   return v;
 }
 
@@ -157,8 +190,8 @@ float x_in1(uint t, uint i, float g) {
   return x_load4(i / 4)[i % 4];  // unused: FLOAT_TEXELS always takes 4-wide loads
 #else
   float v = x[i];
-  if (NORM_IN_LOOP) x_sq[t] += v * v;
-  if (NORM) v = NORM_IN_LOOP ? v * g : v * inv_rms[t] * g;
+  if (NORM_IN_LOOP && MAY_NORM) x_sq[t] += v * v;
+  if (norm()) v = NORM_IN_LOOP ? v * g : v * inv_rms[t] * g;
   return v;
 #endif
 }
@@ -205,17 +238,14 @@ void compute_inv_rms(uint tok0) {
 
 void emit(uint row, uint t, float v) {
   const uint i = t * pc.y_stride + pc.y_offset + row;
-  if (EPILOGUE == EPI_ACCUMULATE) {
-    y[i] += v;
-  } else {
-    y[i] = v;
-  }
+  if (epilogue() == EPI_ACCUMULATE) v += y[i];
+  y[i] = v;  // one store in the code, however lavapipe runs the branch
 }
 
-// The value of output row slot o (< OUT_ROWS) from the sums of the row slots.
+// The value of output row slot o (< out_rows()) from the sums of the row slots.
 float epilogue_value(float gate_or_sum, float up) {
   // silu(g) = g / (1 + exp(-g)), as swiglu.comp (-> -0 for very negative g).
-  return SWIGLU ? gate_or_sum / (1.0 + exp(-gate_or_sum)) * up : gate_or_sum;
+  return swiglu() ? gate_or_sum / (1.0 + exp(-gate_or_sum)) * up : gate_or_sum;
 }
 
 #ifdef WEIGHT_TEXELS
@@ -227,11 +257,9 @@ float epilogue_value(float gate_or_sum, float up) {
 // F16, pp128 300-330 -> 360-440 tokens/s, tg32 +10%.
 const uint N_SUMS = ROWS * NT;
 const uint PER_LANE = N_SUMS / WG;
-// SwiGLU's pairs must not straddle lanes.
-const bool REDUCE_SCATTER = WG <= MIN_SUBGROUP && (WG == 4 || WG == 8 || WG == 16) && N_SUMS % WG == 0 &&
-                            (!SWIGLU || PER_LANE % 2 == 0);
+const bool REDUCE_SCATTER = WG <= MIN_SUBGROUP && (WG == 4 || WG == 8 || WG == 16) && N_SUMS % WG == 0;
 const uint LOG2_WG = WG == 16 ? 4 : WG == 8 ? 3 : 2;
-float sums[N_SUMS];  // acc, SwiGLU's gate and up sums paired up
+float sums[N_SUMS];  // acc, then what the butterfly leaves
 
 // Stage s of the butterfly: lanes l and l ^ (WG >> (s + 1)) swap halves of
 // the sums still live, each keeping the half its bit selects.
@@ -247,8 +275,7 @@ void butterfly_stage(uint lane, const uint s) {
 
 void reduce_scatter_store(uint row0, uint tok0) {
   const uint lane = gl_SubgroupInvocationID;
-  const uint OUTS = OUT_ROWS * NT;
-  [[unroll]] for (uint i = 0; i < N_SUMS; ++i) sums[i] = SWIGLU ? acc[(i % 2) * OUTS + i / 2] : acc[i];
+  [[unroll]] for (uint i = 0; i < N_SUMS; ++i) sums[i] = acc[i];
   // Stage by stage, not a loop over the stages: a loop over stages nests
   // loops whose trip counts depend on the outer counter, which Mesa's NIR
   // (lavapipe) unrolls in many slow rounds over the 256-float array: 32 rows
@@ -257,19 +284,25 @@ void reduce_scatter_store(uint row0, uint tok0) {
   if (LOG2_WG > 1) butterfly_stage(lane, 1);
   if (LOG2_WG > 2) butterfly_stage(lane, 2);
   if (LOG2_WG > 3) butterfly_stage(lane, 3);
-  [[unroll]] for (uint j = 0; j < PER_LANE; j += SWIGLU ? 2 : 1) {
-    const uint i = (lane * PER_LANE + j) / (SWIGLU ? 2 : 1);  // output (o, t) = (i / NT, i % NT)
+  // Lane l now holds sums l PER_LANE .. (l + 1) PER_LANE - 1. With SwiGLU the
+  // gate sums are the first half (lanes < WG/2) and each one's up sum lies
+  // the same slot WG/2 lanes above.
+  const bool pairs = swiglu();
+  [[unroll]] for (uint j = 0; j < PER_LANE; ++j) {
+    const float up = pairs ? subgroupShuffleXor(sums[j], WG / 2) : 0.0;
+    const uint i = lane * PER_LANE + j;  // output (o, t) = (i / NT, i % NT)
     const uint o = i / NT, t = i % NT;
-    if (row0 + o < pc.rows && tok0 + t < pc.tokens)
-      emit(row0 + o, tok0 + t, epilogue_value(sums[j], SWIGLU ? sums[j + 1] : 0.0));
+    if ((!pairs || lane < WG / 2) && row0 + o < pc.rows && tok0 + t < pc.tokens)
+      emit(row0 + o, tok0 + t, epilogue_value(sums[j], up));
   }
 }
 #endif
 
 void main() {
   const uint tid = gl_LocalInvocationID.x;
-  const uint row0 = TOKENS_FAST ? (gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y) * OUT_ROWS
-                                : (gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x) * OUT_ROWS;
+  const bool pairs = swiglu();
+  const uint row0 = TOKENS_FAST ? (gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y) * out_rows()
+                                : (gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x) * out_rows();
   if (row0 >= pc.rows) return;  // the whole workgroup: the last z layer may overhang
   const uint tok0 = (TOKENS_FAST ? gl_WorkGroupID.x : gl_WorkGroupID.y) * NT;
   const uint row_units = w_row_units(pc.K);
@@ -292,14 +325,14 @@ void main() {
 #endif
   [[unroll]] for (uint r = 0; r < ROWS; ++r) {
     // Rows past the end read the last row (in bounds) and are not stored.
-    const uint row = SWIGLU ? min(row0 + r % OUT_ROWS, pc.rows - 1) + (r < OUT_ROWS ? 0 : pc.rows)
+    const uint row = pairs ? min(row0 + r % (ROWS / 2), pc.rows - 1) + (r < ROWS / 2 ? 0 : pc.rows)
                             : min(row0 + r, pc.rows - 1);
     row_base[r] = w_offset + row * row_units;
 #ifdef FLOAT_TEXELS
     if (TILE_ROWS > 0) {
       const uint block = row - row % TILE_ROWS;
       row_base[r] = w_offset + block * pc.K + (row - block) * TILE_ELEMS;
-      tile_step[r] = min(TILE_ROWS, (SWIGLU ? 2 * pc.rows : pc.rows) - block) * TILE_ELEMS;
+      tile_step[r] = min(TILE_ROWS, (pairs ? 2 * pc.rows : pc.rows) - block) * TILE_ELEMS;
     }
 #endif
     [[unroll]] for (uint t = 0; t < NT; ++t) acc[r * NT + t] = 0.0;
@@ -309,7 +342,7 @@ void main() {
     x_sq[t] = 0.0;
   }
 #ifndef GATHER
-  if (NORM && !NORM_IN_LOOP) compute_inv_rms(tok0);
+  if (norm() && !NORM_IN_LOOP) compute_inv_rms(tok0);
 #endif
 
 #ifdef FLOAT_TEXELS
@@ -369,7 +402,8 @@ void main() {
       float w[ROWS];
       [[unroll]] for (uint r = 0; r < ROWS; ++r) w[r] = w_load1(row_base[r], k);
 #ifndef GATHER
-      const float g = NORM ? gamma[k] : 1.0;
+      float g = 1.0;
+      if (norm()) g = gamma[k];  // a branch: without the norm, binding 3 may be shorter than K floats
 #else
       const float g = 1.0;
 #endif
@@ -382,9 +416,9 @@ void main() {
 #endif
 
 #ifndef GATHER
-  if (NORM_IN_LOOP) {
+  if (NORM_IN_LOOP && MAY_NORM) {
     [[unroll]] for (uint t = 0; t < NT; ++t) {
-      const float scale = inversesqrt(subgroupAdd(x_sq[t]) / float(pc.K) + pc.eps);
+      const float scale = norm() ? inversesqrt(subgroupAdd(x_sq[t]) / float(pc.K) + pc.eps) : 1.0;
       [[unroll]] for (uint r = 0; r < ROWS; ++r) acc[r * NT + t] *= scale;
     }
   }
@@ -400,17 +434,19 @@ void main() {
   if (gl_NumSubgroups == 1) {
     // Every lane holds every sum: lane l stores outputs l, l + WG, ..., so a
     // store (and SwiGLU's exp) serves WG outputs at once, not one.
-    [[unroll]] for (uint j = 0; j < (OUT_ROWS * NT + WG - 1) / WG; ++j) {
+    // SwiGLU's gate sums are the first half of acc, its up sums the second.
+    const uint outs = out_rows() * NT;
+    [[unroll]] for (uint j = 0; j < (ROWS * NT + WG - 1) / WG; ++j) {
       float sum = 0.0, up = 0.0;
       [[unroll]] for (uint c = 0; c < WG; ++c) {
         const uint i = j * WG + c;  // output (o, t) = (i / NT, i % NT)
-        if (tid == c && i < OUT_ROWS * NT) {
+        if (tid == c && i < outs) {
           sum = acc[i];
-          if (SWIGLU) up = acc[i + OUT_ROWS * NT];
+          if (pairs) up = acc[min(i + ROWS * NT / 2, ROWS * NT - 1)];
         }
       }
       const uint i = j * WG + tid, o = i / NT, t = i % NT;
-      if (i < OUT_ROWS * NT && row0 + o < pc.rows && tok0 + t < pc.tokens)
+      if (i < outs && row0 + o < pc.rows && tok0 + t < pc.tokens)
         emit(row0 + o, tok0 + t, epilogue_value(sum, up));
     }
     return;
@@ -420,13 +456,13 @@ void main() {
   }
   barrier();
   // One thread per (output row, token) sums the subgroups' partials.
-  for (uint i = tid; i < OUT_ROWS * NT; i += WG) {
+  for (uint i = tid; i < out_rows() * NT; i += WG) {
     const uint o = i / NT, t = i % NT;
     if (row0 + o >= pc.rows || tok0 + t >= pc.tokens) continue;
     float sum = 0.0, up = 0.0;
     for (uint s = 0; s < gl_NumSubgroups; ++s) {
       sum += partial[s * ROWS * NT + i];
-      if (SWIGLU) up += partial[s * ROWS * NT + OUT_ROWS * NT + i];
+      if (pairs) up += partial[s * ROWS * NT + ROWS * NT / 2 + i];
     }
     emit(row0 + o, tok0 + t, epilogue_value(sum, up));
   }

@@ -44,7 +44,10 @@ VKM_PUSH_BLOCK(AddBias) {
 // y[t * y_stride + y_offset + r] = sum_k W[r][k] * x[t * x_stride + k],
 // r < rows, t < tokens, k < K; row r of W starts at unit w_offset + r * row
 // units (shaders/weights.glsl: floats for F32, 16-bit words otherwise).
-// eps: of the input RMSNorm, when the kernel's NORM constant is set.
+// eps: of the input RMSNorm, when that fusion is on.
+// norm, epilogue: matvec.comp's fusions (1: the input RMSNorm; ops::Epilogue:
+// 0 store, 1 accumulate, 2 SwiGLU); matmul.comp takes them as specialization
+// constants instead.
 #if defined(__cplusplus) || defined(PUSH_Matmul)
 VKM_PUSH_BLOCK(Matmul) {
   uint rows;
@@ -55,6 +58,8 @@ VKM_PUSH_BLOCK(Matmul) {
   uint y_stride;
   uint y_offset;
   float eps;
+  uint norm;
+  uint epilogue;
 } VKM_PUSH_END(Matmul)
 #endif
 
@@ -203,7 +208,7 @@ VKM_PUSH_BLOCK(Swiglu) {
 static_assert(sizeof(KvAppend) == 20);
 static_assert(sizeof(Attention) == 20);
 static_assert(sizeof(Add) == 4);
-static_assert(sizeof(Matmul) == 32);
+static_assert(sizeof(Matmul) == 40);
 static_assert(sizeof(GatherMatmul) == 44);
 static_assert(sizeof(MoeRouter) == 16);
 static_assert(sizeof(MoeCombine) == 16);

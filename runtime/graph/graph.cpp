@@ -1,6 +1,7 @@
 #include "runtime/graph/graph.h"
 
 #include <cstdlib>
+#include <set>
 #include <string>
 
 #include "runtime/vk/error.h"
@@ -70,6 +71,12 @@ void Graph::add(Node node) {
     throw Error("graph: node '" + node.label + "' has indirect arguments that are not 12 bytes at a 4-byte offset");
   }
   nodes_.push_back(std::move(node));
+}
+
+size_t Graph::pipeline_count() const {
+  std::set<const vk::Pipeline*> pipelines;
+  for (const Node& node : nodes_) pipelines.insert(node.pipeline);
+  return pipelines.size();
 }
 
 void Graph::derive_barriers() {

@@ -83,6 +83,8 @@ class Graph {
   size_t node_count() const { return nodes_.size(); }
   const std::string& node_label(size_t node) const { return nodes_.at(node).label; }
   size_t barrier_count() const { return barrier_before_.empty() ? 0 : barriers_; }
+  // Distinct pipelines among the nodes: each one is compiled when first used.
+  size_t pipeline_count() const;
   bool barrier_before(size_t node) const { return barrier_before_.at(node); }
   // Per-node GPU times of the last run(); empty unless VKMIND_PROFILE=1.
   std::vector<NodeTiming> timings() const;

@@ -160,7 +160,8 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
     const bool vec = vector_loads(w, chunk, x);
     const uint32_t chunk_rows = swiglu ? rows : chunk.rows;
     push::Matmul pc{chunk_rows, K, n_tokens, chunk.unit_offset, K, y_stride,
-                    options.y_offset + (chunk.row_begin - options.row_begin), options.norm_eps};
+                    options.y_offset + (chunk.row_begin - options.row_begin), options.norm_eps,
+                    uint32_t(norm), uint32_t(options.epilogue)};
     // Without a norm, binding 3 (its weight) is the chunk again: every declared binding is bound.
     std::vector<graph::Binding> bindings{graph::reads(chunk.binding), graph::reads(x_used), y_binding,
                                          graph::reads(norm ? options.norm_weight.sub(0, uint64_t(K) * 4) : chunk.binding)};
@@ -185,9 +186,12 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       const uint32_t tokens_fast = n_tokens > nt ? 1u : 0u;
       // Bounds the subgroups per workgroup (the shared-memory partial sums).
       const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
+      // The norm as a push constant in a decode step (one pipeline for every
+      // matrix of a layer), fixed in prefill's token groups (matvec.comp).
+      const uint32_t norm_mode = tokens_fast ? uint32_t(norm) : 2u;
       const auto& pipeline = ctx.pipeline({kernel, 4, sizeof(push::Matmul),
-                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup, fusion[0], fusion[1],
-                                            w.tile_rows, tokens_fast},
+                                           {wg, rows_per_group, nt, uint32_t(vec), min_subgroup, w.tile_rows,
+                                            tokens_fast, norm_mode},
                                            (texels ? 1u : 0u) | (x_texels ? 2u | 8u : 0u)});
       // Row groups over x (y when tokens_fast), and over z past the workgroup-count limit (vocab-sized outputs).
       const uint32_t out_per_group = swiglu ? rows_per_group / 2 : rows_per_group;

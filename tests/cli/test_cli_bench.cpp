@@ -53,6 +53,10 @@ TEST_CASE("bench reports what bounds a decode step", "[cli]") {
     CHECK(t["decode_dispatches"].get<int>() == 2 * 6 + 3);
     CHECK(t["decode_barriers"].get<int>() > 0);
     CHECK(t["decode_barriers"].get<int>() < t["decode_dispatches"].get<int>());
+    // Its pipelines: the embedding (of f32 rows, so also the pick of the logit
+    // rows), qk-norm + RoPE + KV append, attention, and one matvec for every
+    // matrix, whatever its fusions.
+    CHECK(t["decode_pipelines"].get<int>() == 4);
   }
   CHECK(tests[0]["effective_gbps"] == 0.0);  // prefill: no per-token figure
   CHECK(tests[1]["effective_gbps"].get<double>() ==
