@@ -36,15 +36,16 @@
 //             rows), and y[t][r] = silu(gate_r . x) * (up_r . x): a
 //             workgroup's row slots s < ROWS/2 hold gate rows and s >= ROWS/2
 //             the matching up rows.
-// The epilogue is a push constant, and so is the norm where NORM_MODE says:
-// they change which rows a workgroup reads, a multiply by gamma and what it
-// stores, so one pipeline can serve every matrix of a layer. On lavapipe each
-// pipeline costs ~0.03 s (decode) to ~0.13 s (prefill) of NIR work in every
-// process, and LLVM seconds on a machine's first run. lavapipe runs both
-// sides of uniform branches, so a norm decided at run time costs the
-// unfused matrices a gamma load and a few multiplies per token and step of K:
-// hidden behind the weight reads of a decode step, ~4% of prefill, which
-// therefore fixes it (host: ops/matmul.cpp).
+// FUSIONS_PUSHED: both are push constants, so one pipeline serves every
+// matrix of a decode step; they change which rows a workgroup reads, a
+// multiply by gamma and what it stores. On lavapipe each pipeline costs
+// ~0.03 s (decode) to ~0.13 s (prefill) of NIR work in every process, and
+// LLVM seconds on a machine's first run. lavapipe runs both sides of uniform
+// branches, so fusions decided at run time cost the unfused matrices a gamma
+// load and a few multiplies per token and step of K, and every output the
+// other epilogues' work: hidden behind the weight reads of a decode step,
+// ~4-10% of prefill, whose token groups take them as specialization constants
+// (the host picks: ops/matmul.cpp).
 #extension GL_KHR_shader_subgroup_basic : require
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #ifdef WEIGHT_TEXELS
@@ -79,8 +80,9 @@ layout(constant_id = 4) const uint MIN_SUBGROUP = 8;  // bounds the subgroups pe
 // FLOAT_TEXELS: W in tiles of TILE_ROWS rows by WG texels (runtime/ops/weight_view.h); 0: row-major.
 layout(constant_id = 5) const uint TILE_ROWS = 0;
 layout(constant_id = 6) const bool TOKENS_FAST = false;  // token groups over x (see Grid)
-// The input norm: 0 never, 1 always, 2 where the push constant `norm` says.
-layout(constant_id = 7) const uint NORM_MODE = 2;
+layout(constant_id = 7) const bool FUSIONS_PUSHED = false;  // norm and epilogue: push constants
+layout(constant_id = 8) const bool NORM = false;             // or these
+layout(constant_id = 9) const uint EPILOGUE = 0;
 const uint EPI_STORE = 0, EPI_ACCUMULATE = 1, EPI_SWIGLU = 2;
 
 #ifdef FLOAT_TEXELS
@@ -107,15 +109,15 @@ uint epilogue() {
 #ifdef GATHER
   return EPI_STORE;
 #else
-  return pc.epilogue;
+  return FUSIONS_PUSHED ? pc.epilogue : EPILOGUE;
 #endif
 }
 #ifdef GATHER
 const bool MAY_NORM = false;
 bool norm() { return false; }
 #else
-const bool MAY_NORM = NORM_MODE != 0;
-bool norm() { return NORM_MODE == 2 ? pc.norm != 0 : NORM_MODE == 1; }
+const bool MAY_NORM = FUSIONS_PUSHED || NORM;
+bool norm() { return FUSIONS_PUSHED ? pc.norm != 0 : NORM; }
 #endif
 bool swiglu() { return epilogue() == EPI_SWIGLU; }
 // Output rows per workgroup (the host makes ROWS even).
@@ -257,9 +259,12 @@ float epilogue_value(float gate_or_sum, float up) {
 // F16, pp128 300-330 -> 360-440 tokens/s, tg32 +10%.
 const uint N_SUMS = ROWS * NT;
 const uint PER_LANE = N_SUMS / WG;
-const bool REDUCE_SCATTER = WG <= MIN_SUBGROUP && (WG == 4 || WG == 8 || WG == 16) && N_SUMS % WG == 0;
+// SwiGLU's pairs must not straddle lanes.
+const bool MAY_SWIGLU = FUSIONS_PUSHED || EPILOGUE == EPI_SWIGLU;
+const bool REDUCE_SCATTER = WG <= MIN_SUBGROUP && (WG == 4 || WG == 8 || WG == 16) && N_SUMS % WG == 0 &&
+                            (!MAY_SWIGLU || PER_LANE % 2 == 0);
 const uint LOG2_WG = WG == 16 ? 4 : WG == 8 ? 3 : 2;
-float sums[N_SUMS];  // acc, then what the butterfly leaves
+float sums[N_SUMS];  // acc, SwiGLU's gate and up sums paired up
 
 // Stage s of the butterfly: lanes l and l ^ (WG >> (s + 1)) swap halves of
 // the sums still live, each keeping the half its bit selects.
@@ -275,7 +280,8 @@ void butterfly_stage(uint lane, const uint s) {
 
 void reduce_scatter_store(uint row0, uint tok0) {
   const uint lane = gl_SubgroupInvocationID;
-  [[unroll]] for (uint i = 0; i < N_SUMS; ++i) sums[i] = acc[i];
+  const bool pairs = swiglu();
+  [[unroll]] for (uint i = 0; i < N_SUMS; ++i) sums[i] = pairs ? acc[(i % 2) * (N_SUMS / 2) + i / 2] : acc[i];
   // Stage by stage, not a loop over the stages: a loop over stages nests
   // loops whose trip counts depend on the outer counter, which Mesa's NIR
   // (lavapipe) unrolls in many slow rounds over the 256-float array: 32 rows
@@ -284,16 +290,12 @@ void reduce_scatter_store(uint row0, uint tok0) {
   if (LOG2_WG > 1) butterfly_stage(lane, 1);
   if (LOG2_WG > 2) butterfly_stage(lane, 2);
   if (LOG2_WG > 3) butterfly_stage(lane, 3);
-  // Lane l now holds sums l PER_LANE .. (l + 1) PER_LANE - 1. With SwiGLU the
-  // gate sums are the first half (lanes < WG/2) and each one's up sum lies
-  // the same slot WG/2 lanes above.
-  const bool pairs = swiglu();
   [[unroll]] for (uint j = 0; j < PER_LANE; ++j) {
-    const float up = pairs ? subgroupShuffleXor(sums[j], WG / 2) : 0.0;
-    const uint i = lane * PER_LANE + j;  // output (o, t) = (i / NT, i % NT)
+    if (pairs && j % 2 == 1) continue;                         // the up half of pair j - 1
+    const uint i = (lane * PER_LANE + j) >> (pairs ? 1 : 0);  // output (o, t) = (i / NT, i % NT)
     const uint o = i / NT, t = i % NT;
-    if ((!pairs || lane < WG / 2) && row0 + o < pc.rows && tok0 + t < pc.tokens)
-      emit(row0 + o, tok0 + t, epilogue_value(sums[j], up));
+    if (row0 + o < pc.rows && tok0 + t < pc.tokens)
+      emit(row0 + o, tok0 + t, epilogue_value(sums[j], pairs ? sums[j + 1] : 0.0));
   }
 }
 #endif

@@ -45,9 +45,9 @@ VKM_PUSH_BLOCK(AddBias) {
 // r < rows, t < tokens, k < K; row r of W starts at unit w_offset + r * row
 // units (shaders/weights.glsl: floats for F32, 16-bit words otherwise).
 // eps: of the input RMSNorm, when that fusion is on.
-// norm, epilogue: matvec.comp's fusions (1: the input RMSNorm; ops::Epilogue:
-// 0 store, 1 accumulate, 2 SwiGLU); matmul.comp takes them as specialization
-// constants instead.
+// norm, epilogue: the fusions (1: the input RMSNorm; ops::Epilogue:
+// 0 store, 1 accumulate, 2 SwiGLU) where matvec.comp takes them from here
+// (FUSIONS_PUSHED); elsewhere they are specialization constants.
 #if defined(__cplusplus) || defined(PUSH_Matmul)
 VKM_PUSH_BLOCK(Matmul) {
   uint rows;

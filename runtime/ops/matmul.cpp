@@ -186,12 +186,12 @@ void matmul(vk::Context& ctx, graph::Graph& g, const WeightView& w, const vk::Bu
       const uint32_t tokens_fast = n_tokens > nt ? 1u : 0u;
       // Bounds the subgroups per workgroup (the shared-memory partial sums).
       const uint32_t min_subgroup = std::max(std::min(report.min_subgroup_size, report.subgroup_size), 1u);
-      // The norm as a push constant in a decode step (one pipeline for every
-      // matrix of a layer), fixed in prefill's token groups (matvec.comp).
-      const uint32_t norm_mode = tokens_fast ? uint32_t(norm) : 2u;
+      // Fusions as push constants in a decode step (one pipeline for all its
+      // matrices), as specialization constants in prefill's token groups (matvec.comp).
+      const uint32_t pushed = tokens_fast ? 0u : 1u;
       const auto& pipeline = ctx.pipeline({kernel, 4, sizeof(push::Matmul),
                                            {wg, rows_per_group, nt, uint32_t(vec), min_subgroup, w.tile_rows,
-                                            tokens_fast, norm_mode},
+                                            tokens_fast, pushed, pushed ? 0u : fusion[0], pushed ? 0u : fusion[1]},
                                            (texels ? 1u : 0u) | (x_texels ? 2u | 8u : 0u)});
       // Row groups over x (y when tokens_fast), and over z past the workgroup-count limit (vocab-sized outputs).
       const uint32_t out_per_group = swiglu ? rows_per_group / 2 : rows_per_group;
