@@ -437,8 +437,10 @@ void main() {
     // Every lane holds every sum: lane l stores outputs l, l + WG, ..., so a
     // store (and SwiGLU's exp) serves WG outputs at once, not one.
     // SwiGLU's gate sums are the first half of acc, its up sums the second.
+    // MAX_OUTS bounds out_rows() * NT where the epilogue is a constant.
     const uint outs = out_rows() * NT;
-    [[unroll]] for (uint j = 0; j < (ROWS * NT + WG - 1) / WG; ++j) {
+    const uint MAX_OUTS = (EPILOGUE == EPI_SWIGLU && !FUSIONS_PUSHED ? ROWS / 2 : ROWS) * NT;
+    [[unroll]] for (uint j = 0; j < (MAX_OUTS + WG - 1) / WG; ++j) {
       float sum = 0.0, up = 0.0;
       [[unroll]] for (uint c = 0; c < WG; ++c) {
         const uint i = j * WG + c;  // output (o, t) = (i / NT, i % NT)
