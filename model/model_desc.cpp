@@ -219,6 +219,15 @@ std::vector<std::span<const uint8_t>> Model::mapped_files() const {
   return files;
 }
 
+std::vector<std::string> Model::file_paths() const {
+  std::vector<std::string> paths;
+  if (gguf_) paths.push_back(gguf_->path());
+  if (st_) {
+    for (const auto& f : st_->files()) paths.push_back(f->path());
+  }
+  return paths;
+}
+
 uint64_t Model::parameter_count() const {
   uint64_t n = 0;
   for (const auto& t : stored_) n += t.n_elements();

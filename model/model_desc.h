@@ -147,6 +147,8 @@ class Model {
   const gguf::File* gguf() const { return gguf_.get(); }  // nullptr for HF folders
   // The memory-mapped files that every tensor's data lies in.
   std::vector<std::span<const uint8_t>> mapped_files() const;
+  // Their paths, in the same order.
+  std::vector<std::string> file_paths() const;
   const std::string& hf_folder() const { return hf_folder_; }  // "" for GGUF
   // Things the loader ignored (unknown tensors), for the CLI to print.
   const std::vector<std::string>& warnings() const { return warnings_; }

@@ -47,6 +47,10 @@ struct EngineOptions {
   // decode and prefill) rather than read them in place from the model file
   // (faster load); ops/weight_view.h. Like llama.cpp's --no-repack.
   bool repack = true;
+  // CPU devices: the folder that keeps those tiles between loads, so that a
+  // later load maps them instead of copying (runtime/engine/tile_cache.h).
+  // Empty: $VKMIND_TILE_CACHE, else ~/.cache/vkmind/tiles; "off": none.
+  std::string tile_cache;
   // A template name (chatml, qwen3, minimind, llama2, llama3) or the Jinja
   // text of one; empty: the template that came with the model.
   std::string chat_template;

@@ -116,17 +116,30 @@ class Uploader {
         return m;
       }
     }
-    m.slice = allocate(parts[0]->name, bytes);
-    if (tiled && m.slice.mapped) {
+    std::optional<TileEntry> entry;
+    if (tiled) {
       m.tile_rows = ops::kWeightTileRows;
       m.tile_cols = ops::weight_tile_cols(report, m.type);
+      if (placement_.tile_cache) {
+        entry = tile_entry(parts, m, bytes);
+        if (auto cached = placement_.tile_cache->find(*entry)) {
+          m.slice = *cached;
+          for (const ModelTensor* t : parts) release_mapped_pages(t->data);  // the fingerprint's samples
+          return m;
+        }
+      }
+    }
+    m.slice = allocate(parts[0]->name, bytes);
+    if (tiled && m.slice.mapped) {
       uint32_t row = 0;
       for (const ModelTensor* t : parts) {
         placement_.deferred->add_tiled(m.slice.mapped, t->data, m, row, uint32_t(t->dims[1]));
         row += uint32_t(t->dims[1]);
       }
+      if (entry) placement_.tile_cache->add(*entry, m.slice.mapped);
       return m;
     }
+    m.tile_rows = m.tile_cols = 0;
     uint64_t offset = 0;
     for (const ModelTensor* t : parts) {
       const vk::BufferSlice dst = m.slice.sub(offset, t->data.size());
@@ -139,6 +152,17 @@ class Uploader {
       offset += t->data.size();
     }
     return m;
+  }
+
+  static TileEntry tile_entry(std::span<const ModelTensor* const> parts, const DeviceMatrix& m, uint64_t bytes) {
+    TileEntry e{"", m.type, m.rows, m.cols, m.tile_rows, m.tile_cols, bytes, 0};
+    std::vector<std::span<const uint8_t>> data;
+    for (const ModelTensor* t : parts) {
+      e.names += (e.names.empty() ? "" : " ") + t->name;
+      data.push_back(t->data);
+    }
+    e.fingerprint = tensor_fingerprint(data);
+    return e;
   }
 
   // The tensors as they lie in an imported file, when they lie back to back.

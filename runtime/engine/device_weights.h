@@ -13,6 +13,7 @@
 
 #include "model/tensor_types.h"
 #include "runtime/vk/host_import.h"
+#include "runtime/engine/tile_cache.h"
 #include "runtime/vk/memory.h"
 
 namespace vkmind {
@@ -98,6 +99,8 @@ struct WeightPlacement {
   // Float matrices of the forward pass in tiles where ops::weight_tiles_pay
   // (a copy, never in place).
   bool tiles = true;
+  // Where tiles made at an earlier load are read from, and new ones noted.
+  TileCache* tile_cache = nullptr;
 };
 
 // The model's mapped files imported for in-place reads where that pays: on

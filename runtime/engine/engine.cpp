@@ -76,6 +76,7 @@ class EngineImpl final : public Engine {
     runner.max_seqs = options.parallel;
     runner.prefix_cache = options.prefix_cache;
     runner.repack = options.repack;
+    runner.tile_cache = options.tile_cache;
     const auto runner_start = Clock::now();
     runner_ = std::make_unique<ModelRunner>(*ctx_, *model_, runner);
     const double graph_ms = runner_->take_setup_ms();
@@ -89,6 +90,7 @@ class EngineImpl final : public Engine {
     load_report_ = report;
     if (const uint32_t tiled = runner_->tiled_matrices()) {
       load_report_ += "; " + std::to_string(tiled) + " weight matrices repacked into tiles (--no-repack: read in place)";
+      if (const std::string cache = runner_->tile_cache_outcome(); !cache.empty()) load_report_ += ", tiles " + cache;
     }
   }
 

@@ -68,6 +68,12 @@ uint32_t pool_blocks(const RunnerOptions& o) {
   return uint32_t(std::min<uint64_t>(blocks, UINT32_MAX));
 }
 
+// Tiles are made only for CPU devices (ops::weight_tiles_pay), so only they keep them.
+std::unique_ptr<TileCache> open_tile_cache(vk::Context& ctx, const Model& model, const RunnerOptions& o) {
+  if (!o.repack || ctx.device().report().type != "CPU") return nullptr;
+  return TileCache::open(ctx.device(), model, o.tile_cache);
+}
+
 uint32_t bucket_for(uint32_t tokens, uint32_t capacity) {
   uint32_t b = 1;
   while (b < tokens) b *= 2;
@@ -86,6 +92,7 @@ struct ModelRunner::Impl {
   // The model's files read in place, where the device can (CPU devices), and
   // the weight copies done by the end of the constructor.
   std::vector<std::unique_ptr<vk::ImportedHostBuffer>> in_place_files;
+  std::unique_ptr<TileCache> tile_cache;  // CPU devices: tiles of earlier loads (tile_cache.h)
   DeferredCopies weight_copies;
   DeviceWeights w;
   ops::KvLayout kv;
@@ -124,7 +131,8 @@ struct ModelRunner::Impl {
         act_arena(c.device(), vk::MemoryKind::DeviceLocal, VkDeviceSize(32) << 20),
         host_arena(c.device(), vk::MemoryKind::HostVisible, VkDeviceSize(8) << 20),
         in_place_files(import_model_files(c, model)),
-        w(upload_weights(c, weight_arena, model, {&weight_copies, in_place_files, o.repack})),
+        tile_cache(open_tile_cache(c, model, o)),
+        w(upload_weights(c, weight_arena, model, {&weight_copies, in_place_files, o.repack, tile_cache.get()})),
         kv{d.n_kv_heads, d.head_dim, o.kv_block_size,
            o.kv_type == KvType::F16 ? ops::KvType::F16 : ops::KvType::F32},
         num_blocks(pool_blocks(o)),
@@ -132,9 +140,13 @@ struct ModelRunner::Impl {
         blocks((check_kv_fits(), num_blocks), o.kv_block_size, o.prefix_cache,
                (o.context + o.kv_block_size - 1) / o.kv_block_size),
         pairing(d.rope.pairing == RopePairing::GPTJ ? ops::RopePairing::GptJ : ops::RopePairing::NeoX) {
-    // The weight bytes move while the rest is set up and the decode graph's
-    // pipelines compile (joined at the end of this constructor, or on a throw).
-    std::jthread copier([this] { weight_copies.run(); });
+    // The weight bytes move (or the cached tiles page in) while the rest is
+    // set up and the decode graph's pipelines compile (joined at the end of
+    // this constructor, or on a throw).
+    std::jthread copier([this] {
+      weight_copies.run();
+      if (tile_cache) tile_cache->finish();
+    });
     if (o.context == 0) throw Error("the context length must be positive");
     if (o.max_seqs == 0 || o.max_seqs > kMaxLogitRows) {
       throw Error("sequences per step must be 1.." + std::to_string(kMaxLogitRows) + ", not " + std::to_string(o.max_seqs));
@@ -509,6 +521,9 @@ uint32_t ModelRunner::tiled_matrices() const {
     for (const DeviceMatrix* m : {&L.qkv, &L.attn_output, &L.gate_up, &L.down}) n += m->tile_rows ? 1 : 0;
   }
   return n;
+}
+std::string ModelRunner::tile_cache_outcome() const {
+  return impl_->tile_cache ? impl_->tile_cache->outcome() : "";
 }
 uint32_t ModelRunner::vocab_size() const { return impl_->d.vocab; }
 KvStats ModelRunner::kv_stats() const { return impl_->blocks.stats(); }

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "include/vkmind/engine.h"
@@ -30,6 +31,7 @@ struct RunnerOptions {
   uint32_t max_seqs = 1;  // sequences one step may hold (1..64)
   bool prefix_cache = false;  // content-addressed full blocks (BlockManager::match_prefix)
   bool repack = true;         // CPU devices: float matrices in tiles (EngineOptions::repack)
+  std::string tile_cache;     // where tiles are kept between loads (EngineOptions::tile_cache)
 };
 
 // Which logits a step entry wants back.
@@ -81,6 +83,8 @@ class ModelRunner {
   double take_setup_ms();
   // Weight matrices copied into tiles at load (RunnerOptions::repack).
   uint32_t tiled_matrices() const;
+  // Where those tiles came from or went (TileCache::outcome), "" without a cache.
+  std::string tile_cache_outcome() const;
   uint32_t vocab_size() const;
   KvStats kv_stats() const;
   // What one single-sequence decode step is made of (its recorded graph).

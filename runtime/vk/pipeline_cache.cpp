@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "runtime/vk/cache_folder.h"
 #include "runtime/vk/error.h"
 
 namespace vkmind::vk {
@@ -38,15 +39,8 @@ std::string default_cache_path(const DeviceReport& report) {
     if (value.back() == '/' || fs::is_directory(value, ec)) return (fs::path(value) / file_name(report)).string();
     return value;
   }
-  fs::path dir;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
-    dir = xdg;
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    dir = fs::path(home) / ".cache";
-  } else {
-    return "";
-  }
-  return (dir / "vkmind" / file_name(report)).string();
+  const fs::path dir = vkmind_cache_folder();
+  return dir.empty() ? "" : (dir / file_name(report)).string();
 }
 
 // Every driver's cache data starts with this header; a file without it is

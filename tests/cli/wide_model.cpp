@@ -16,7 +16,7 @@ gguf::Value u32(uint64_t v) { return gguf::Value{gguf::ValueType::U32, gguf::Val
 
 }  // namespace
 
-std::string write_wide_model(const ScratchDir& dir) {
+std::string write_wide_model(const ScratchDir& dir, const std::string& name, unsigned seed) {
   constexpr uint32_t kHidden = 256, kFfn = 768, kHeads = 4, kKvHeads = 2, kHeadDim = 64, kLayers = 2;
   auto tiny = gguf::File::open(tiny_gguf());
   auto metadata = tiny->metadata();
@@ -30,7 +30,7 @@ std::string write_wide_model(const ScratchDir& dir) {
   metadata["llama.rope.dimension_count"] = u32(kHeadDim);
   metadata["llama.block_count"] = u32(kLayers);
 
-  std::mt19937 rng(2024);
+  std::mt19937 rng(seed);
   std::vector<gguf::TensorToWrite> tensors;
   auto add = [&](const std::string& name, uint64_t in, uint64_t out) {
     std::vector<float> v(in * out, 1.0f);  // vectors (norms): ones
@@ -58,7 +58,7 @@ std::string write_wide_model(const ScratchDir& dir) {
   }
   add("output_norm.weight", kHidden, 1);
   add("output.weight", kHidden, vocab);
-  const std::string path = dir.path("wide.gguf");
+  const std::string path = dir.path(name);
   gguf::write_file(path, metadata, tensors);
   return path;
 }

@@ -11,7 +11,7 @@
 
 namespace vkmind::test {
 
-// Writes dir/wide.gguf and returns its path.
-std::string write_wide_model(const ScratchDir& dir);
+// Writes dir/name and returns its path; `seed` draws the weights.
+std::string write_wide_model(const ScratchDir& dir, const std::string& name = "wide.gguf", unsigned seed = 2024);
 
 }  // namespace vkmind::test
