@@ -1,14 +1,20 @@
-# vkmind_shader_variants(TARGET <lib> TABLE <name> <source.comp> "<defines>" ...)
+# vkmind_shader_variants(TARGET <lib> TABLE <name> <source.comp> "<defines>" ...
+#                        [SPECIALIZED <name> "<constant values>" ...])
 #
 # Compiles each (name, source, defines; "-" for none) row of the table with glslc (depfiles:
 # editing an included .glsl rebuilds its users), validates the SPIR-V with
 # spirv-val, embeds it with embed_spirv, and generates the registry that maps
 # names to blobs. Variants of one kernel differ only by their -D defines.
+# Each SPECIALIZED row also embeds kernel <name> with its specialization
+# constants 0, 1, ... frozen to the values given (specialize_spirv, booleans
+# nonzero = true), folded and unrolled by spirv-opt; vk::Pipeline takes it for
+# exactly those values (shader_registry.h).
 find_program(GLSLC glslc REQUIRED)
 find_program(SPIRV_VAL spirv-val REQUIRED)
+find_program(SPIRV_OPT spirv-opt REQUIRED)
 
 function(vkmind_shader_variants)
-  cmake_parse_arguments(ARG "" "TARGET" "TABLE" ${ARGN})
+  cmake_parse_arguments(ARG "" "TARGET" "TABLE;SPECIALIZED" ${ARGN})
   list(LENGTH ARG_TABLE n)
   math(EXPR last "${n} - 1")
   set(names "")
@@ -38,17 +44,48 @@ function(vkmind_shader_variants)
       VERBATIM)
     add_custom_command(
       OUTPUT ${cpp}
-      COMMAND embed_spirv ${name} ${spv} ${cpp}
+      COMMAND embed_spirv ${name} ${name} ${spv} ${cpp}
       DEPENDS ${spv} embed_spirv
       VERBATIM)
     target_sources(${ARG_TARGET} PRIVATE ${cpp})
     list(APPEND names ${name})
   endforeach()
 
+  set(symbols ${names})
+  list(LENGTH ARG_SPECIALIZED n_specialized)
+  if(n_specialized GREATER 0)
+    math(EXPR last "${n_specialized} - 1")
+    foreach(i RANGE 0 ${last} 2)
+      math(EXPR i1 "${i} + 1")
+      list(GET ARG_SPECIALIZED ${i} name)
+      list(GET ARG_SPECIALIZED ${i1} values)
+      separate_arguments(value_list UNIX_COMMAND "${values}")
+      string(REPLACE " " "_" tag "${values}")
+      set(symbol ${name}__${tag})
+      set(spv ${outdir}/${symbol}.spv)
+      set(cpp ${outdir}/${symbol}.spv.cpp)
+      add_custom_command(
+        OUTPUT ${spv}
+        COMMAND specialize_spirv ${outdir}/${name}.spv ${spv}.defaults ${value_list}
+        COMMAND ${SPIRV_OPT} --freeze-spec-const --fold-spec-const-op-composite -O ${spv}.defaults -o ${spv}
+        COMMAND ${SPIRV_VAL} --target-env vulkan1.2 ${spv}
+        DEPENDS ${outdir}/${name}.spv specialize_spirv
+        COMMENT "spirv-opt ${name} specialized to ${values}"
+        VERBATIM)
+      add_custom_command(
+        OUTPUT ${cpp}
+        COMMAND embed_spirv ${name} ${symbol} ${spv} ${cpp} ${value_list}
+        DEPENDS ${spv} embed_spirv
+        VERBATIM)
+      target_sources(${ARG_TARGET} PRIVATE ${cpp})
+      list(APPEND symbols ${symbol})
+    endforeach()
+  endif()
+
   # The registry: one table of every embedded kernel, looked up by name.
   set(decls "")
   set(rows "")
-  foreach(name ${names})
+  foreach(name ${symbols})
     string(APPEND decls "extern const ShaderBlob ${name}_spv;\n")
     string(APPEND rows "    &${name}_spv,\n")
   endforeach()

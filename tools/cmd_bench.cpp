@@ -123,12 +123,12 @@ void print_results(const BenchFlags& f, const Engine& engine, const DecodeProfil
                   "\"backend\": \"Vulkan\", \"device\": %s, \"n_prompt\": %u, \"n_gen\": %u, \"n_depth\": %u, "
                   "\"repetitions\": %zu, \"avg_ts\": %.6f, \"stddev_ts\": %.6f, \"samples_ts\": [%s], "
                   "\"samples_s\": [%s], \"decode_dispatches\": %u, \"decode_barriers\": %u, \"decode_pipelines\": %u, "
-                  "\"weight_bytes_per_token\": %llu, \"effective_gbps\": %.6f}%s\n",
+                  "\"decode_prespecialized\": %u, \"weight_bytes_per_token\": %llu, \"effective_gbps\": %.6f}%s\n",
                   json_string(name).c_str(), json_string(engine.architecture()).c_str(), (unsigned long long)bytes,
                   (unsigned long long)params, json_string(device).c_str(), t.prefill ? t.tokens : 0,
                   t.prefill ? 0 : t.tokens, t.depth, r.size(), mean(r), stddev(r), join(r, ", ", "%.6f").c_str(),
                   join(t.seconds, ", ", "%.9f").c_str(), profile.dispatches, profile.barriers, profile.pipelines,
-                  (unsigned long long)profile.weight_bytes_per_token, effective_gbps(t, profile),
+                  profile.prespecialized, (unsigned long long)profile.weight_bytes_per_token, effective_gbps(t, profile),
                   i + 1 < tests.size() ? "," : "");
     }
     std::printf("]\n");
@@ -137,14 +137,14 @@ void print_results(const BenchFlags& f, const Engine& engine, const DecodeProfil
   if (f.output == "csv") {
     std::printf("model_filename,model_type,model_size,model_n_params,backend,device,n_prompt,n_gen,n_depth,"
                 "repetitions,avg_ts,stddev_ts,samples_ts,decode_dispatches,decode_barriers,decode_pipelines,"
-                "weight_bytes_per_token,effective_gbps\n");
+                "decode_prespecialized,weight_bytes_per_token,effective_gbps\n");
     for (const Test& t : tests) {
       const auto r = t.rates();
-      std::printf("%s,%s,%llu,%llu,Vulkan,\"%s\",%u,%u,%u,%zu,%.6f,%.6f,\"%s\",%u,%u,%u,%llu,%.6f\n", name.c_str(),
+      std::printf("%s,%s,%llu,%llu,Vulkan,\"%s\",%u,%u,%u,%zu,%.6f,%.6f,\"%s\",%u,%u,%u,%u,%llu,%.6f\n", name.c_str(),
                   engine.architecture().c_str(), (unsigned long long)bytes, (unsigned long long)params,
                   device.c_str(), t.prefill ? t.tokens : 0, t.prefill ? 0 : t.tokens, t.depth, r.size(), mean(r),
                   stddev(r), join(r, ";", "%.6f").c_str(), profile.dispatches, profile.barriers, profile.pipelines,
-                  (unsigned long long)profile.weight_bytes_per_token, effective_gbps(t, profile));
+                  profile.prespecialized, (unsigned long long)profile.weight_bytes_per_token, effective_gbps(t, profile));
     }
     return;
   }
@@ -155,9 +155,11 @@ void print_results(const BenchFlags& f, const Engine& engine, const DecodeProfil
     std::printf("| %s | %s | %s | Vulkan | %s | %s | %.2f ± %.2f |\n", name.c_str(), human_size(bytes).c_str(),
                 human_count(params).c_str(), device.c_str(), t.name().c_str(), mean(r), stddev(r));
   }
-  std::printf("\ndecode step: %u dispatches (%.1f per layer), %u barriers, %u pipelines; weights read per token %s\n",
+  std::printf("\ndecode step: %u dispatches (%.1f per layer), %u barriers, %u pipelines (%u pre-specialized); "
+              "weights read per token %s\n",
               profile.dispatches, profile.layers ? double(profile.dispatches) / profile.layers : 0.0,
-              profile.barriers, profile.pipelines, human_size(profile.weight_bytes_per_token).c_str());
+              profile.barriers, profile.pipelines, profile.prespecialized,
+              human_size(profile.weight_bytes_per_token).c_str());
   for (const Test& t : tests) {
     if (!t.prefill) std::printf("%s: %.2f GB/s of weights\n", t.name().c_str(), effective_gbps(t, profile));
   }

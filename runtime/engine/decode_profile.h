@@ -13,6 +13,7 @@ struct DecodeProfile {
   uint32_t dispatches = 0;
   uint32_t barriers = 0;
   uint32_t pipelines = 0;
+  uint32_t prespecialized = 0;  // of the pipelines, those frozen at build time (shaders/CMakeLists.txt)
   uint32_t layers = 0;
   // Every weight matrix a token multiplies (MoE: its top-k experts' share),
   // the output head, and one embedding row.

@@ -536,6 +536,7 @@ DecodeProfile ModelRunner::decode_profile() {
   p.dispatches = uint32_t(g.node_count());
   p.barriers = uint32_t(g.barrier_count());
   p.pipelines = uint32_t(g.pipeline_count());
+  p.prespecialized = uint32_t(g.prespecialized_pipeline_count());
   p.layers = d.n_layers;
   p.weight_bytes_per_token = ops::weight_row_bytes(w.token_embd.type, w.token_embd.cols) + matrix_bytes(w.output);
   for (const LayerWeights& L : w.layers) {

@@ -79,6 +79,14 @@ size_t Graph::pipeline_count() const {
   return pipelines.size();
 }
 
+size_t Graph::prespecialized_pipeline_count() const {
+  std::set<const vk::Pipeline*> pipelines;
+  for (const Node& node : nodes_) {
+    if (node.pipeline->prespecialized()) pipelines.insert(node.pipeline);
+  }
+  return pipelines.size();
+}
+
 void Graph::derive_barriers() {
   barrier_before_.assign(nodes_.size(), false);
   barriers_ = 0;

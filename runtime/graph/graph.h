@@ -85,6 +85,8 @@ class Graph {
   size_t barrier_count() const { return barrier_before_.empty() ? 0 : barriers_; }
   // Distinct pipelines among the nodes: each one is compiled when first used.
   size_t pipeline_count() const;
+  // Of those, the ones built from a blob pre-specialized at build time.
+  size_t prespecialized_pipeline_count() const;
   bool barrier_before(size_t node) const { return barrier_before_.at(node); }
   // Per-node GPU times of the last run(); empty unless VKMIND_PROFILE=1.
   std::vector<NodeTiming> timings() const;

@@ -6,7 +6,11 @@
 namespace vkmind::vk {
 
 Pipeline::Pipeline(Device& device, PipelineDesc desc) : desc_(std::move(desc)) {
-  const shaders::ShaderBlob& blob = shaders::get(desc_.kernel);
+  // A blob frozen to these very constants skips the driver's specialization
+  // work (on lavapipe, NIR unrolling in every process: shaders/CMakeLists.txt).
+  const shaders::ShaderBlob* specialized = shaders::find_specialized(desc_.kernel, desc_.spec);
+  prespecialized_ = specialized != nullptr;
+  const shaders::ShaderBlob& blob = specialized ? *specialized : shaders::get(desc_.kernel);
   VkDevice dev = device.get();
   if (desc_.push_constant_bytes > device.report().max_push_constants) {
     throw Error("kernel " + desc_.kernel + " needs " + std::to_string(desc_.push_constant_bytes) +
@@ -57,7 +61,7 @@ void Pipeline::compile(Device& device, const shaders::ShaderBlob& blob) {
   info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
   info.stage.module = module.get();
   info.stage.pName = "main";
-  info.stage.pSpecializationInfo = entries.empty() ? nullptr : &spec;
+  info.stage.pSpecializationInfo = entries.empty() || blob.spec ? nullptr : &spec;
   info.layout = layout_.get();
   VkPipeline pipeline;
   vk_check(vkCreateComputePipelines(dev, device.pipeline_cache().get(), 1, &info, nullptr, &pipeline),

@@ -42,11 +42,14 @@ class Pipeline {
   VkDescriptorSetLayout set_layout() const { return set_layout_.get(); }
   const PipelineDesc& desc() const { return desc_; }
   uint32_t workgroup_size() const { return desc_.spec.empty() ? 1 : desc_.spec[0]; }
+  // Built from a blob pre-specialized to desc().spec at build time.
+  bool prespecialized() const { return prespecialized_; }
 
  private:
   void compile(Device& device, const shaders::ShaderBlob& blob);
 
   PipelineDesc desc_;
+  bool prespecialized_ = false;
   DescriptorSetLayout set_layout_;
   PipelineLayout layout_;
   PipelineHandle pipeline_;
