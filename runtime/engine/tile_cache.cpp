@@ -1,7 +1,9 @@
 #include "runtime/engine/tile_cache.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -223,13 +225,13 @@ void TileCache::finish() noexcept {
       outcome_ = "read from " + path_;
       return;
     }
-    write();
+    plan_write();
   } catch (const std::exception& e) {
     warn(path_, e.what());
   }
 }
 
-void TileCache::write() {
+void TileCache::plan_write() {
   // Layout: the header's pages, then each matrix on a page boundary.
   std::string entries;
   uint64_t header_bytes = kPage, end = 0;
@@ -254,7 +256,23 @@ void TileCache::write() {
   }
   std::string header = std::string(kMagic) + "\nheader " + std::to_string(header_bytes) + "\n" + sources_ + entries + "end\n";
   header.resize(header_bytes, '\n');
+  outcome_ = "being written to " + path_;
+  // Off the load's path: the first load of a 1.1 GiB model took 6.1 s with
+  // the write in line, 0.4-2.2 s without it. Joined by the destructor, while
+  // the tiles it reads are still mapped.
+  writer_ = std::jthread([this, header = std::move(header), header_bytes, end] {
+#ifdef __linux__
+    ::setpriority(PRIO_PROCESS, pid_t(::syscall(SYS_gettid)), 10);  // behind generation, on this thread only
+#endif
+    try {
+      write(header, header_bytes, end);
+    } catch (const std::exception& e) {
+      warn(path_, e.what());
+    }
+  });
+}
 
+void TileCache::write(const std::string& header, uint64_t header_bytes, uint64_t end) const {
   std::error_code ec;
   fs::create_directories(fs::path(path_).parent_path(), ec);
   make_room(end);
@@ -277,7 +295,6 @@ void TileCache::write() {
     return warn(path_, "cannot be written: " + (why.empty() ? std::string("rename failed") : why) +
                            " (tiles are repacked at every load)");
   }
-  outcome_ = "written to " + path_;
 }
 
 // Deletes the least recently used tile files until `bytes` more fit.

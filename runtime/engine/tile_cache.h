@@ -22,6 +22,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "model/tensor_types.h"
@@ -61,18 +62,20 @@ class TileCache {
   // that holds its tiles by the time finish() runs).
   void add(const TileEntry& entry, const uint8_t* tiles);
   // After the copies: rewrites the file when some matrix was missing (every
-  // matrix of this load, cached or new), else pages the cached tiles in
-  // ahead of the first step. Never throws; problems are warnings.
+  // matrix of this load, cached or new; on a thread of its own, finished by
+  // the destructor), else pages the cached tiles in ahead of the first step.
+  // Never throws; problems are warnings.
   void finish() noexcept;
 
   const std::string& path() const { return path_; }
-  // For the load report: "tiles read from PATH", "tiles written to PATH", ...
+  // For the load report: "read from PATH", "being written to PATH", "not cached: ...".
   const std::string& outcome() const { return outcome_; }
 
  private:
   TileCache(vk::Device& device, std::string path, std::string sources, uint64_t max_bytes);
   void load_existing();
-  void write() ;
+  void plan_write();
+  void write(const std::string& header, uint64_t header_bytes, uint64_t end) const;
   void make_room(uint64_t bytes) const;
 
   struct Stored {
@@ -93,6 +96,7 @@ class TileCache {
   std::vector<Matrix> matrices_;  // this load's, in order
   bool missing_ = false;
   std::string outcome_;
+  std::jthread writer_;  // last: joined before the members it reads go
 };
 
 }  // namespace vkmind

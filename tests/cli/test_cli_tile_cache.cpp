@@ -51,7 +51,7 @@ TEST_CASE("tile cache: a later load maps the tiles an earlier one wrote, never s
     WARN("not on lavapipe: GPUs keep weights row-major, so there are no tiles to cache");
     return;
   }
-  CHECK_FALSE(has(off.err, "tiles written"));
+  CHECK_FALSE(has(off.err, "tiles being written"));
   CHECK_FALSE(fs::exists(cache));
   const auto reference = run_cli(logits, uncached);
   REQUIRE(reference.status == 0);
@@ -59,7 +59,7 @@ TEST_CASE("tile cache: a later load maps the tiles an earlier one wrote, never s
   auto first = run_cli(load, cached);
   REQUIRE(first.status == 0);
   CHECK(has(first.err, "9 weight matrices repacked into tiles"));
-  CHECK(has(first.err, "tiles written to " + cache + "/tiles-"));
+  CHECK(has(first.err, "tiles being written to " + cache + "/tiles-"));
   const auto files = tile_files(cache);
   REQUIRE(files.size() == 1);
   const std::string file = files[0].string();
@@ -119,7 +119,7 @@ TEST_CASE("tile cache: a later load maps the tiles an earlier one wrote, never s
     auto wrote = run_cli({"run", "-m", other, "-p", "1", "-n", "1", "-v"},
                          {.env = {{"VKMIND_TILE_CACHE", cache}, {"VKMIND_TILE_CACHE_MAX_MIB", std::to_string(cap_mib)}}});
     REQUIRE(wrote.status == 0);
-    CHECK(has(wrote.err, "tiles written to"));
+    CHECK(has(wrote.err, "tiles being written to"));
     const auto left = tile_files(cache);
     REQUIRE(left.size() == 1);
     CHECK(left[0] != files[0]);
