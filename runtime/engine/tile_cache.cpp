@@ -235,7 +235,7 @@ void TileCache::plan_write() {
   // Layout: the header's pages, then each matrix on a page boundary.
   std::string entries;
   uint64_t header_bytes = kPage, end = 0;
-  for (int pass = 0; pass < 2; ++pass) {  // the header's size moves the offsets
+  for (;;) {  // until the header's size, which moves the offsets, settles
     entries.clear();
     end = header_bytes;
     for (const Matrix& m : matrices_) {
@@ -287,13 +287,18 @@ void TileCache::write(const std::string& header, uint64_t header_bytes, uint64_t
     offset += round_up(m.entry.bytes + kSlack, kPage);
   }
   ok = ok && ::ftruncate(fd, off_t(end)) == 0;
-  const std::string why = ok ? "" : errno_text();
-  ok = ::close(fd) == 0 && ok;
-  if (ok) fs::rename(tmp, path_, ec);
-  if (!ok || ec) {
+  std::string why = ok ? "" : errno_text();
+  if (::close(fd) != 0 && ok) {
+    ok = false;
+    why = errno_text();
+  }
+  if (ok) {
+    fs::rename(tmp, path_, ec);
+    if (ec) why = ec.message();
+  }
+  if (!why.empty()) {
     fs::remove(tmp, ec);
-    return warn(path_, "cannot be written: " + (why.empty() ? std::string("rename failed") : why) +
-                           " (tiles are repacked at every load)");
+    return warn(path_, "cannot be written: " + why + " (tiles are repacked at every load)");
   }
 }
 
