@@ -192,6 +192,16 @@ VKM_PUSH_BLOCK(Softmax) {
 } VKM_PUSH_END(Softmax)
 #endif
 
+// Top-K candidates of rows (top_k.comp): n entries a row (values row_stride
+// floats apart, or pairs of an earlier pass n apart), cut in `chunks` chunks.
+#if defined(__cplusplus) || defined(PUSH_TopK)
+VKM_PUSH_BLOCK(TopK) {
+  uint n;
+  uint row_stride;
+  uint chunks;
+} VKM_PUSH_END(TopK)
+#endif
+
 // out[t * n + j] = silu(gate[t * gate_stride + gate_offset + j]) * up[t * up_stride + up_offset + j]
 #if defined(__cplusplus) || defined(PUSH_Swiglu)
 VKM_PUSH_BLOCK(Swiglu) {

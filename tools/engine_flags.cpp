@@ -72,6 +72,12 @@ void add_model_flags(CLI::App& cmd, ModelFlags& f, bool short_device) {
   cmd.add_flag("--no-repack", [&f](int64_t) { f.engine.repack = false; },
                "CPU devices: read float weights in place from the model file (faster load) instead of "
                "repacking them into tiles (faster decode)");
+  cmd.add_option_function<std::string>(
+         "--device-top-k",
+         [&f](const std::string& v) { f.engine.device_top_k = v == "auto" ? std::nullopt : std::optional<bool>(v == "on"); },
+         "Rank each step's 64 best logits on the device, so that sampling reads those instead of the whole "
+         "vocabulary (auto: on for GPUs, off on CPU devices)")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   cmd.add_flag("--validate", f.engine.validation,
                "Enable the Khronos validation layer: its messages go to stderr and fail the command");
 }

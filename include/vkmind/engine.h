@@ -51,6 +51,12 @@ struct EngineOptions {
   // later load maps them instead of copying (runtime/engine/tile_cache.h).
   // Empty: $VKMIND_TILE_CACHE, else ~/.cache/vkmind/tiles; "off": none.
   std::string tile_cache;
+  // Find each step's best 64 logits on the device, so that sampling reads 64
+  // (token, logit) pairs instead of the whole vocabulary (requests with
+  // penalties, log-probabilities or no top-k cut still read it all).
+  // nullopt: on for GPUs; off on CPU devices, whose logits are host memory
+  // already and which rank them slower than the host's sampler.
+  std::optional<bool> device_top_k;
   // A template name (chatml, qwen3, minimind, llama2, llama3) or the Jinja
   // text of one; empty: the template that came with the model.
   std::string chat_template;

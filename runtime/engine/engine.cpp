@@ -77,6 +77,7 @@ class EngineImpl final : public Engine {
     runner.prefix_cache = options.prefix_cache;
     runner.repack = options.repack;
     runner.tile_cache = options.tile_cache;
+    runner.device_top_k = options.device_top_k.value_or(ctx_->device().report().type != "CPU");
     const auto runner_start = Clock::now();
     runner_ = std::make_unique<ModelRunner>(*ctx_, *model_, runner);
     const double graph_ms = runner_->take_setup_ms();

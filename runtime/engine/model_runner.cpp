@@ -34,6 +34,7 @@
 #include "runtime/ops/norm.h"
 #include "runtime/ops/qkv_prepare.h"
 #include "runtime/ops/rope.h"
+#include "runtime/ops/top_k.h"
 #include "runtime/ops/swiglu.h"
 #include "runtime/vk/context.h"
 #include "runtime/vk/error.h"
@@ -107,6 +108,8 @@ struct ModelRunner::Impl {
   ops::RopePairing pairing;
   // Per-step inputs (host-visible) and activations (device-local).
   vk::BufferSlice ids, logit_rows, logits;
+  // device_top_k: each logit row's best ops::kTopK (host-visible), and the passes' scratch.
+  vk::BufferSlice top_pairs, top_scratch;
   vk::BufferSlice x, xn, qkv, attn, gate_up, act, picked;
   // MoE, for capacity tokens x top_k slots: router logits [T][E], the choice
   // ids/weights [T][k], and per (token, slot) pair gate|up, activation, output.
@@ -117,6 +120,8 @@ struct ModelRunner::Impl {
   std::vector<uint32_t> step_rows, step_positions, old_lengths, step_starts;
   std::vector<std::vector<uint32_t>> step_tables;
   std::vector<float> result;
+  std::vector<TokenLogit> top_result;   // top_count() a Logits::Top entry, in order
+  std::vector<uint32_t> top_rows;       // each such entry's row of `logits`
   graph::Graph* last_graph = nullptr;
   double setup_ms = 0;  // spent recording graphs (first use of a step shape)
 
@@ -194,6 +199,12 @@ struct ModelRunner::Impl {
     ids = host_arena.allocate(T * 4);
     logit_rows = host_arena.allocate(kMaxLogitRows * 4);
     logits = host_arena.allocate(uint64_t(kMaxLogitRows) * d.vocab * 4);
+    if (o.device_top_k) {
+      top_pairs = host_arena.allocate(uint64_t(kMaxLogitRows) * ops::kTopK * sizeof(ops::TopKPair));
+      if (const uint64_t bytes = ops::top_k_scratch_bytes(kMaxLogitRows, d.vocab)) top_scratch = act_arena.allocate(bytes);
+      top_result.reserve(size_t(kMaxLogitRows) * ops::kTopK);
+      top_rows.reserve(kMaxLogitRows);
+    }
     x = act_arena.allocate(T * d.hidden * 4);
     xn = act_arena.allocate(T * d.hidden * 4);
     qkv = act_arena.allocate(T * qkv_width * 4);
@@ -365,6 +376,7 @@ struct ModelRunner::Impl {
     // Only the rows whose logits are wanted go through the (large) head.
     ops::embedding(ctx, *g, ops::WeightView{x, TensorType::F32, T, d.hidden}, logit_rows, picked, R);
     project(*g, w.output, picked, logits, R, normed(w.output_norm));
+    if (opt.device_top_k) ops::top_k(ctx, *g, logits, R, d.vocab, d.vocab, top_scratch, top_pairs);
     g->record();
     return g;
   }
@@ -424,6 +436,7 @@ struct ModelRunner::Impl {
       if (e.tokens.empty()) throw Error("a step entry without tokens");
       n += uint32_t(e.tokens.size());
       rows_wanted += e.logits == Logits::All ? uint32_t(e.tokens.size()) : 1;
+      if (e.logits == Logits::Top && !opt.device_top_k) throw Error("a step entry wants its best logits, which this runner does not compute");
       decode = decode && e.tokens.size() == 1;
     }
     if (n == 0) return {};
@@ -463,14 +476,27 @@ struct ModelRunner::Impl {
     last_graph = &graph_for(T, R, decode);
     last_graph->run();
     const float* out = reinterpret_cast<const float*>(logits.mapped);
+    const auto* pairs = reinterpret_cast<const ops::TopKPair*>(top_pairs.mapped);
+    top_result.clear();
+    top_rows.clear();
     r = 0;
     for (const StepEntry& e : entries) {
       const uint32_t count = e.logits == Logits::All ? uint32_t(e.tokens.size()) : 1;
-      if (e.logits != Logits::None) result.insert(result.end(), out + size_t(r) * d.vocab, out + size_t(r + count) * d.vocab);
+      if (e.logits == Logits::Top) {
+        top_rows.push_back(r);
+        for (uint32_t j = 0; j < top_count(); ++j) {
+          const ops::TopKPair& p = pairs[size_t(r) * ops::kTopK + j];
+          top_result.push_back({int32_t(p.index), p.value});
+        }
+      } else if (e.logits != Logits::None) {
+        result.insert(result.end(), out + size_t(r) * d.vocab, out + size_t(r + count) * d.vocab);
+      }
       r += count;
     }
     return result;
   }
+
+  uint32_t top_count() const { return opt.device_top_k ? std::min(ops::kTopK, d.vocab) : 0; }
 
   std::span<const float> forward(SeqId seq, std::span<const int32_t> tokens, bool all_logits) {
     if (tokens.empty()) {
@@ -500,6 +526,16 @@ std::span<const float> ModelRunner::forward(SeqId seq, std::span<const int32_t> 
   return impl_->forward(seq, tokens, all_logits);
 }
 std::span<const float> ModelRunner::step(std::span<const StepEntry> entries) { return impl_->step(entries); }
+std::span<const TokenLogit> ModelRunner::top_logits(uint32_t i) const {
+  if (i >= impl_->top_rows.size()) throw Error("the last step has no Logits::Top entry " + std::to_string(i));
+  return std::span(impl_->top_result).subspan(size_t(i) * impl_->top_count(), impl_->top_count());
+}
+std::span<const float> ModelRunner::top_row(uint32_t i) const {
+  if (i >= impl_->top_rows.size()) throw Error("the last step has no Logits::Top entry " + std::to_string(i));
+  const auto* out = reinterpret_cast<const float*>(impl_->logits.mapped);
+  return {out + size_t(impl_->top_rows[i]) * impl_->d.vocab, impl_->d.vocab};
+}
+uint32_t ModelRunner::top_count() const { return impl_->top_count(); }
 uint32_t ModelRunner::max_seqs() const { return impl_->opt.max_seqs; }
 BlockManager& ModelRunner::blocks() { return impl_->blocks; }
 uint32_t ModelRunner::sequence_length(SeqId seq) const {

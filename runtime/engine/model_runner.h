@@ -14,6 +14,7 @@
 #include "runtime/engine/decode_profile.h"
 #include "runtime/graph/graph.h"
 #include "runtime/kv_cache/block_manager.h"
+#include "runtime/sampler/sampler.h"
 
 namespace vkmind {
 
@@ -32,10 +33,14 @@ struct RunnerOptions {
   bool prefix_cache = false;  // content-addressed full blocks (BlockManager::match_prefix)
   bool repack = true;         // CPU devices: float matrices in tiles (EngineOptions::repack)
   std::string tile_cache;     // where tiles are kept between loads (EngineOptions::tile_cache)
+  // Each step also finds the best ops::kTopK logits of every row on the
+  // device, for entries that want only those (Logits::Top).
+  bool device_top_k = false;
 };
 
-// Which logits a step entry wants back.
-enum class Logits { None, Last, All };
+// Which logits a step entry wants back. Top: the last token's best
+// ops::kTopK only (top_logits()), which needs RunnerOptions::device_top_k.
+enum class Logits { None, Last, All, Top };
 
 // Where a step entry's tokens go: at the sequence's length (it grows), or at
 // a given position whose blocks a scheduler has reserved already.
@@ -66,6 +71,14 @@ class ModelRunner {
   // those it would get alone. Throws vkmind::Error, changing no sequence,
   // when a sequence would exceed the context or the pool is short of blocks.
   std::span<const float> step(std::span<const StepEntry> entries);
+  // After step(), for its i-th Logits::Top entry: the best top_count() logits
+  // of the row, largest first (ties: the lower id first), and the whole row
+  // (for what they cannot decide). Both valid until the next step.
+  std::span<const TokenLogit> top_logits(uint32_t i) const;
+  std::span<const float> top_row(uint32_t i) const;
+  // Logits top_logits() gives a row: ops::kTopK or the vocabulary if smaller;
+  // 0 without RunnerOptions::device_top_k.
+  uint32_t top_count() const;
   uint32_t max_seqs() const;
   // The KV block manager, for a scheduler that reserves blocks before a step.
   BlockManager& blocks();

@@ -170,7 +170,12 @@ void RequestLoop::finish(Live& r, const std::string& reason) {
   done_.notify_all();
 }
 
-void RequestLoop::on_sample(Live& r, std::span<const float> logits) {
+bool RequestLoop::samples_from_top(const Live& r) const {
+  // Log-probabilities are normalised over the whole row.
+  return r.options.logprobs < 0 && r.sampler.samples_from_top(runner_.top_count(), runner_.vocab_size());
+}
+
+void RequestLoop::on_sample(Live& r, std::span<const float> logits, std::optional<uint32_t> top) {
   auto& st = r.result.stats;
   const auto now = Clock::now();
   if (r.result.tokens.empty()) {
@@ -181,7 +186,10 @@ void RequestLoop::on_sample(Live& r, std::span<const float> logits) {
   }
   const int32_t max_tokens = r.options.max_tokens;
   if (max_tokens >= 0 && r.result.tokens.size() >= size_t(max_tokens)) return finish(r, "max tokens");
-  const int32_t next = r.sampler.sample(logits, scheduler_.tokens(r.id));  // prompt + generated: what penalties see
+  std::optional<int32_t> from_top;
+  if (top) from_top = r.sampler.sample_top(runner_.top_logits(*top), logits.size());
+  // prompt + generated: what penalties see
+  const int32_t next = from_top ? *from_top : r.sampler.sample(logits, scheduler_.tokens(r.id));
   if (!r.options.ignore_eos && is_end_(next)) return finish(r, "eos");
   if (r.result.tokens.empty()) r.first_token = now;
   r.last_token = now;
@@ -252,7 +260,8 @@ void RequestLoop::run() {
         r.result.stats.cached_prompt_tokens = scheduler_.cached_tokens(e.id);
       }
       const uint32_t start = uint32_t(e.tokens.data() - scheduler_.tokens(e.id).data());
-      entries.push_back({e.seq, e.tokens, e.samples ? Logits::Last : Logits::None, start});
+      const Logits want = !e.samples ? Logits::None : samples_from_top(r) ? Logits::Top : Logits::Last;
+      entries.push_back({e.seq, e.tokens, want, start});
     }
     std::span<const float> logits;
     std::string failure;
@@ -275,7 +284,12 @@ void RequestLoop::run() {
     }
     const size_t V = runner_.vocab_size();
     size_t row = 0;
-    for (const ScheduledEntry& e : step.entries) {
+    uint32_t top = 0;
+    for (size_t i = 0; i < step.entries.size(); ++i) {
+      const ScheduledEntry& e = step.entries[i];
+      // Rows and Top entries are counted whether or not their request is still live.
+      const Logits want = entries[i].logits;
+      const size_t index = want == Logits::Top ? top++ : want == Logits::Last ? row++ : 0;
       auto it = live_.find(e.id);
       if (it == live_.end()) continue;
       if (!failure.empty()) {
@@ -283,7 +297,8 @@ void RequestLoop::run() {
         finish(*it->second, "error");
         continue;
       }
-      if (e.samples) on_sample(*it->second, logits.subspan(row++ * V, V));
+      if (want == Logits::Top) on_sample(*it->second, runner_.top_row(uint32_t(index)), uint32_t(index));
+      if (want == Logits::Last) on_sample(*it->second, logits.subspan(index * V, V), std::nullopt);
     }
   }
 }

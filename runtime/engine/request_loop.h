@@ -43,7 +43,10 @@ class RequestLoop {
   void run();
   void admit(std::vector<std::unique_ptr<Live>>& incoming, const std::vector<RequestId>& cancels);
   void finish(Live& r, const std::string& reason);
-  void on_sample(Live& r, std::span<const float> logits);
+  // Whether r's next token can be drawn from the device's best logits alone.
+  bool samples_from_top(const Live& r) const;
+  // logits: r's row; top: which Logits::Top entry of the step r's is, if one.
+  void on_sample(Live& r, std::span<const float> logits, std::optional<uint32_t> top);
 
   ModelRunner& runner_;
   const tok::Tokenizer& tokenizer_;

@@ -51,10 +51,14 @@ Sampler::Sampler(const SamplingParams& params) : params_(params), rng_state_(par
 
 double Sampler::next_uniform() { return double(splitmix64(rng_state_) >> 11) * 0x1.0p-53; }
 
+bool Sampler::penalized() const {
+  const bool any = params_.repeat_penalty != 1.0f || params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
+  return any && params_.penalty_last_n != 0;
+}
+
 void Sampler::apply_penalties(std::span<const int32_t> history) {
   const bool repeat = params_.repeat_penalty != 1.0f;
-  const bool additive = params_.frequency_penalty != 0.0f || params_.presence_penalty != 0.0f;
-  if ((!repeat && !additive) || params_.penalty_last_n == 0 || history.empty()) return;
+  if (!penalized() || history.empty()) return;
   size_t n = params_.penalty_last_n < 0 ? history.size() : std::min(history.size(), size_t(params_.penalty_last_n));
   // Each distinct id of the window once, with its count: the window sorted,
   // in a buffer kept between calls (a map would allocate every token).
@@ -86,12 +90,32 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     return best->id;
   }
   for (auto& c : candidates_) c.logit /= params_.temperature;
-
-  auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
   const float max_logit = std::max_element(candidates_.begin(), candidates_.end(), [](auto& a, auto& b) {
                             return a.logit < b.logit;
                           })->logit;
+  return draw(max_logit);
+}
 
+bool Sampler::samples_from_top(size_t n, size_t row_size) const {
+  if (penalized() || n == 0) return false;
+  return n >= row_size || params_.temperature <= 0.0f || (params_.top_k > 0 && size_t(params_.top_k) < n);
+}
+
+std::optional<int32_t> Sampler::sample_top(std::span<const TokenLogit> top, size_t row_size) {
+  if (!samples_from_top(top.size(), row_size)) return std::nullopt;
+  const bool whole_row = top.size() >= row_size;
+  if (params_.temperature <= 0.0f) return top[0].id;
+  candidates_.assign(top.begin(), top.end());
+  for (auto& c : candidates_) c.logit /= params_.temperature;
+  // Dividing keeps the order (ties may appear, not swaps), and every logit
+  // past `top` is at most the last one's: the cut is decided when the k-th
+  // lies strictly above the last.
+  if (!whole_row && !(candidates_[size_t(params_.top_k) - 1].logit > candidates_.back().logit)) return std::nullopt;
+  return draw(candidates_.front().logit);
+}
+
+int32_t Sampler::draw(float max_logit) {
+  auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit || (a.logit == b.logit && a.id < b.id); };
   // min-p: drop tokens whose probability is below min_p times the best one's.
   if (params_.min_p > 0.0f) {
     const float floor = max_logit + std::log(params_.min_p);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,6 +27,12 @@ struct SamplingParams {
 // and its range (NaN and infinities are out of every range).
 std::string check_sampling_params(const SamplingParams& params);
 
+// A token and its logit: one of the best few of a row.
+struct TokenLogit {
+  int32_t id;
+  float logit;
+};
+
 class Sampler {
  public:
   explicit Sampler(const SamplingParams& params);
@@ -33,14 +40,25 @@ class Sampler {
   // `history`: the tokens so far (prompt and generated), newest last.
   int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
 
+  // Whether sample_top() can stand in for sample() given the n best logits of
+  // a row of row_size: no penalties (they reach past the best few), and the
+  // whole row, greedy, or a top-k cut below n.
+  bool samples_from_top(size_t n, size_t row_size) const;
+  // What sample() would draw, from the best logits of a row of row_size alone
+  // (largest first, ties: the lower id first; ops/top_k.h finds them on the
+  // device). nullopt, drawing nothing, when they cannot decide: after the
+  // temperature the k-th best equals the last of them, so a token past them
+  // might tie into the cut.
+  std::optional<int32_t> sample_top(std::span<const TokenLogit> top, size_t row_size);
+
   const SamplingParams& params() const { return params_; }
 
  private:
-  struct Candidate {
-    int32_t id;
-    float logit;
-  };
+  using Candidate = TokenLogit;
+  bool penalized() const;
   void apply_penalties(std::span<const int32_t> history);
+  // candidates_ already divided by the temperature: min-p, top-k, top-p, draw.
+  int32_t draw(float max_logit);
   double next_uniform();  // [0, 1), from our own bits so no library changes it
 
   SamplingParams params_;

@@ -285,3 +285,49 @@ TEST_CASE("prefix cache: requests sharing a prefix reuse its blocks and give the
     }
   }
 }
+
+TEST_CASE("Logits::Top entries get their row's best logits, ranked, beside whole rows", "[engine][batch]") {
+  vk::Context ctx(vk::ContextOptions{"", vk::Instance::validation_layer_available()});
+  auto model = Model::open((kGolden / "qwen3_f32/model.gguf").string());
+  RunnerOptions o;
+  o.context = 64;
+  o.max_seqs = 3;
+  o.device_top_k = true;
+  ModelRunner runner(ctx, *model, o);
+  const uint32_t V = runner.vocab_size();
+  REQUIRE(runner.top_count() == 64);
+  const auto p0 = prompt_for(1, V), p1 = prompt_for(2, V), p2 = prompt_for(3, V);
+  for (int step = 0; step < 2; ++step) {  // a prefill step, then a decode step
+    std::vector<StepEntry> entries{{0, p0, Logits::Top}, {1, p1, Logits::Last}, {2, p2, Logits::Top}};
+    if (step == 1) {
+      for (auto& e : entries) e.tokens = e.tokens.first(1);
+    }
+    auto out = runner.step(entries);
+    REQUIRE(out.size() == V);  // entry 1's row only
+    std::vector<float> whole(out.begin(), out.end());
+    for (uint32_t i = 0; i < 2; ++i) {
+      INFO("step " << step << ", Top entry " << i);
+      std::span<const float> row = runner.top_row(i);
+      REQUIRE(row.size() == V);
+      std::vector<TokenLogit> want(V);
+      for (uint32_t v = 0; v < V; ++v) want[v] = {int32_t(v), row[v]};
+      std::stable_sort(want.begin(), want.end(), [](auto& a, auto& b) { return a.logit > b.logit; });
+      auto got = runner.top_logits(i);
+      REQUIRE(got.size() == 64);
+      for (size_t j = 0; j < got.size(); ++j) {
+        REQUIRE(got[j].id == want[j].id);
+        REQUIRE(got[j].logit == want[j].logit);
+      }
+      // Another sequence's row, not entry 1's again.
+      CHECK_FALSE(std::equal(row.begin(), row.end(), whole.begin()));
+    }
+  }
+  CHECK_THROWS_WITH(runner.top_logits(2), Catch::Contains("no Logits::Top entry 2"));
+  CHECK(ctx.instance().take_validation_messages().empty());
+
+  o.device_top_k = false;
+  ModelRunner plain(ctx, *model, o);
+  CHECK(plain.top_count() == 0);
+  const StepEntry top{0, p0, Logits::Top};
+  CHECK_THROWS_WITH(plain.step(std::span(&top, 1)), Catch::Contains("does not compute"));
+}

@@ -185,3 +185,43 @@ TEST_CASE("the single-request calls from several threads at once are batched and
   CHECK(st.generated_tokens == 3);
   CHECK(engine->kv_stats().blocks_used == 0);
 }
+
+TEST_CASE("sampling from the device's best 64 logits draws what the whole row draws", "[engine][requests]") {
+  // Requests of every kind, 4 at a time, through an engine that ranks each
+  // row on the device and one that reads whole rows: the same tokens. The
+  // default sampler and greedy ones go through the 64 best; penalties,
+  // log-probabilities and no top-k cut read the whole row in both.
+  const std::string path = (kGolden / "qwen3_f32/model.gguf").string();
+  EngineOptions o;
+  o.context = 128;
+  o.kv_type = KvType::F32;
+  o.parallel = 4;
+  o.device_top_k = false;
+  auto rows = Engine::open(path, o);
+  o.device_top_k = true;
+  auto top = Engine::open(path, o);
+  const uint32_t V = top->vocab_size();
+  std::vector<GenerateOptions> kinds(7);
+  kinds[1].sampling.temperature = 0.0f;
+  kinds[2].sampling.top_k = 1;
+  kinds[3].sampling.top_k = 63;
+  kinds[3].sampling.temperature = 1.7f;
+  kinds[4].sampling.repeat_penalty = 1.3f;
+  kinds[5].logprobs = 3;
+  kinds[6].sampling.top_k = 0;
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    kinds[k].max_tokens = 24;
+    kinds[k].ignore_eos = true;
+    kinds[k].sampling.seed = 40 + k;
+  }
+  for (Engine* e : {rows.get(), top.get()}) {
+    std::vector<RequestId> ids;
+    for (uint32_t i = 0; i < 14; ++i) ids.push_back(e->submit(prompt_for(i, V), kinds[i % kinds.size()]));
+    for (uint32_t i = 0; i < ids.size(); ++i) {
+      const RequestResult r = e->wait(ids[i]);
+      INFO("request " << i << " (kind " << i % kinds.size() << ")");
+      REQUIRE(r.error.empty());
+      CHECK(r.tokens == alone(*rows, prompt_for(i, V), kinds[i % kinds.size()]));
+    }
+  }
+}

@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <random>
 #include <set>
 
 #include "runtime/sampler/sampler.h"
@@ -133,4 +136,79 @@ TEST_CASE("token_logprobs: log-softmax of the chosen token and the top alternati
   CHECK(top.empty());
   token_logprobs(logits, 0, 10, top);  // more asked than there are: all of them
   CHECK(top.size() == 5);
+}
+
+namespace {
+
+// The n best of a row as ops::top_k gives them: largest first, ties by lower id.
+std::vector<TokenLogit> best_of(const std::vector<float>& logits, size_t n) {
+  std::vector<TokenLogit> all(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) all[i] = {int32_t(i), logits[i]};
+  std::stable_sort(all.begin(), all.end(), [](const TokenLogit& a, const TokenLogit& b) { return a.logit > b.logit; });
+  all.resize(std::min(n, all.size()));
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("sampling from the best 64 logits draws what sampling the whole row draws", "[sampler]") {
+  // Draw streams of 40 tokens from the whole row and from its best 64
+  // (falling back to the row when they cannot decide, as the request loop
+  // does): the same tokens, and the same generator state after them.
+  std::mt19937 gen(5);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> row(5000);
+  struct Case {
+    float temperature;
+    int32_t top_k;
+    float top_p, min_p;
+  };
+  size_t undecided = 0;
+  for (Case c : {Case{0.0f, 0, 1.0f, 0.0f}, Case{0.8f, 40, 0.95f, 0.05f}, Case{1.0f, 1, 1.0f, 0.0f},
+                 Case{1.5f, 63, 1.0f, 0.0f}, Case{0.3f, 20, 0.5f, 0.0f}, Case{2.0f, 50, 0.99f, 0.2f}}) {
+    CAPTURE(c.temperature, c.top_k, c.top_p, c.min_p);
+    SamplingParams p = plain(c.temperature, 77);
+    p.top_k = c.top_k;
+    p.top_p = c.top_p;
+    p.min_p = c.min_p;
+    Sampler whole(p), top(p);
+    REQUIRE(top.samples_from_top(64, row.size()));
+    for (int i = 0; i < 40; ++i) {
+      for (float& v : row) v = normal(gen);
+      if (i % 5 == 0) std::fill(row.begin() + 7, row.begin() + 207, 30.0f);  // ties through the cut
+      const int32_t want = whole.sample(row, {});
+      std::optional<int32_t> got = top.sample_top(best_of(row, 64), row.size());
+      if (!got) {
+        ++undecided;
+        got = top.sample(row, {});
+      }
+      REQUIRE(*got == want);
+    }
+  }
+  CHECK(undecided > 0);  // the tied rows went through the fallback
+  // A row no longer than the list is decided whatever the parameters.
+  Sampler a(plain(0.7f, 3)), b(plain(0.7f, 3));
+  std::vector<float> small{0.5f, 2.0f, 2.0f, -1.0f};
+  for (int i = 0; i < 20; ++i) REQUIRE(b.sample_top(best_of(small, 64), small.size()) == a.sample(small, {}));
+}
+
+TEST_CASE("the best logits cannot stand in under penalties or without a top-k cut", "[sampler]") {
+  SamplingParams p = plain(0.8f);
+  p.top_k = 40;
+  CHECK(Sampler(p).samples_from_top(64, 5000));
+  CHECK_FALSE(Sampler(p).samples_from_top(40, 5000));  // the cut must lie inside the list
+  p.top_k = 0;
+  CHECK_FALSE(Sampler(p).samples_from_top(64, 5000));
+  CHECK(Sampler(p).samples_from_top(64, 64));  // unless the list is the whole row
+  CHECK(Sampler(plain(0.0f)).samples_from_top(1, 5000));  // greedy needs only the best
+  p = plain(0.0f);
+  p.repeat_penalty = 1.1f;
+  CHECK_FALSE(Sampler(p).samples_from_top(64, 5000));
+  p.penalty_last_n = 0;  // penalties that see no history
+  CHECK(Sampler(p).samples_from_top(64, 5000));
+  p = plain(0.0f);
+  p.presence_penalty = -0.5f;
+  Sampler s(p);
+  CHECK_FALSE(s.samples_from_top(64, 64));
+  CHECK_FALSE(s.sample_top(best_of({1.0f, 2.0f}, 64), 2).has_value());
 }
