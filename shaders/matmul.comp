@@ -63,6 +63,60 @@ void emit(uint t, uint row, float v) {
   }
 }
 
+// One step's tiles as this thread copies them: VEC, 4-element chunks c = tid,
+// tid + WG, ... of W (BM x BK) then of x (BN x BK), consecutive threads on
+// consecutive chunks of a row; else single elements the same way. Tiles past
+// the edges of W, x or K are zero.
+const uint W_UNITS = VEC ? BM * BK / 4 : BM * BK;
+const uint X_UNITS = VEC ? BN * BK / 4 : BN * BK;
+const uint W_PER = (W_UNITS + WG - 1) / WG;
+const uint X_PER = (X_UNITS + WG - 1) / WG;
+const uint ELEMS = VEC ? 4 : 1;  // elements per unit
+vec4 w_staged[W_PER];
+vec4 x_staged[X_PER];
+
+void fetch(uint k0, uint row0, uint tok0, uint row_units) {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint k_units = BK / ELEMS;
+  for (uint i = 0; i < W_PER; ++i) {
+    const uint c = tid + i * WG, r = c / k_units, k = k0 + (c % k_units) * ELEMS;
+    vec4 w = vec4(0.0);
+    bool valid;
+    const uint row = weight_row(row0, min(r, BM - 1), valid);
+    if (c < W_UNITS && valid && k < pc.K) {
+      if (VEC) w = w_load4(pc.w_offset + row * row_units, k);
+      else w.x = w_load1(pc.w_offset + row * row_units, k);
+    }
+    w_staged[i] = w;
+  }
+  for (uint i = 0; i < X_PER; ++i) {
+    const uint c = tid + i * WG, t = c / k_units, k = k0 + (c % k_units) * ELEMS;
+    vec4 v = vec4(0.0);
+    if (c < X_UNITS && tok0 + t < pc.tokens && k < pc.K) {
+      if (VEC) v = x4[((tok0 + t) * pc.x_stride + k) / 4];
+      else v.x = x[(tok0 + t) * pc.x_stride + k];
+    }
+    for (uint q = 0; q < ELEMS; ++q) v[q] = x_in(min(t, BN - 1), min(k + q, pc.K - 1), v[q]);
+    x_staged[i] = v;
+  }
+}
+
+// The staged tiles into shared memory, k-major.
+void stash() {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint k_units = BK / ELEMS;
+  for (uint i = 0; i < W_PER; ++i) {
+    const uint c = tid + i * WG, r = c / k_units, kq = (c % k_units) * ELEMS;
+    if (c < W_UNITS)
+      for (uint q = 0; q < ELEMS; ++q) w_tile[(kq + q) * BM_P + r] = w_staged[i][q];
+  }
+  for (uint i = 0; i < X_PER; ++i) {
+    const uint c = tid + i * WG, t = c / k_units, kq = (c % k_units) * ELEMS;
+    if (c < X_UNITS)
+      for (uint q = 0; q < ELEMS; ++q) x_tile[(kq + q) * BN_P + t] = x_staged[i][q];
+  }
+}
+
 void main() {
   const uint RT = BM / TM;  // threads along the rows of the tile
   const uint CT = BN / TN;  // threads along its tokens
@@ -91,40 +145,14 @@ void main() {
     barrier();
   }
 
+  // Staged in registers: the next step's global loads are issued before this
+  // step's FMAs and land in shared memory after them, so their latency hides
+  // behind the arithmetic with one tile of shared memory.
+  fetch(0, row0, tok0, row_units);
   for (uint k0 = 0; k0 < pc.K; k0 += BK) {
-    if (VEC) {
-      // 4-element chunks; consecutive threads read consecutive chunks of a row.
-      for (uint c = tid; c < BM * BK / 4; c += WG) {
-        uint r = c / (BK / 4), kq = (c % (BK / 4)) * 4;
-        vec4 w = vec4(0.0);
-        bool valid;
-        const uint row = weight_row(row0, r, valid);
-        if (valid && k0 + kq < pc.K) w = w_load4(pc.w_offset + row * row_units, k0 + kq);
-        for (uint q = 0; q < 4; ++q) w_tile[(kq + q) * BM_P + r] = w[q];
-      }
-      for (uint c = tid; c < BN * BK / 4; c += WG) {
-        uint t = c / (BK / 4), kq = (c % (BK / 4)) * 4;
-        vec4 v = vec4(0.0);
-        if (tok0 + t < pc.tokens && k0 + kq < pc.K) v = x4[((tok0 + t) * pc.x_stride + k0 + kq) / 4];
-        for (uint q = 0; q < 4; ++q) x_tile[(kq + q) * BN_P + t] = x_in(t, min(k0 + kq + q, pc.K - 1), v[q]);
-      }
-    } else {
-      for (uint e = tid; e < BM * BK; e += WG) {
-        uint r = e / BK, k = e % BK;
-        float w = 0.0;
-        bool valid;
-        const uint row = weight_row(row0, r, valid);
-        if (valid && k0 + k < pc.K) w = w_load1(pc.w_offset + row * row_units, k0 + k);
-        w_tile[k * BM_P + r] = w;
-      }
-      for (uint e = tid; e < BN * BK; e += WG) {
-        uint t = e / BK, k = e % BK;
-        float v = 0.0;
-        if (tok0 + t < pc.tokens && k0 + k < pc.K) v = x_in(t, k0 + k, x[(tok0 + t) * pc.x_stride + k0 + k]);
-        x_tile[k * BN_P + t] = v;
-      }
-    }
+    stash();
     barrier();
+    if (k0 + BK < pc.K) fetch(k0 + BK, row0, tok0, row_units);
 
     for (uint k = 0; k < BK; ++k) {
       float a[TM], b[TN];
