@@ -114,8 +114,9 @@ struct ModelRunner::Impl {
   // MoE, for capacity tokens x top_k slots: router logits [T][E], the choice
   // ids/weights [T][k], and per (token, slot) pair gate|up, activation, output.
   vk::BufferSlice router_logits, expert_ids, expert_weights, pair_gate_up, pair_act, pair_out;
-  // By (tokens, logit rows, decode-only): the buckets a step is padded to.
-  std::map<std::tuple<uint32_t, uint32_t, bool>, std::unique_ptr<graph::Graph>> graphs;
+  // By (tokens, logit rows, decode-only, with the device top-k): the buckets a
+  // step is padded to; steps that want no Logits::Top skip the ranking.
+  std::map<std::tuple<uint32_t, uint32_t, bool, bool>, std::unique_ptr<graph::Graph>> graphs;
   // Per-step host scratch, reused so that a step allocates nothing.
   std::vector<uint32_t> step_rows, step_positions, old_lengths, step_starts;
   std::vector<std::vector<uint32_t>> step_tables;
@@ -224,8 +225,8 @@ struct ModelRunner::Impl {
     }
     picked = act_arena.allocate(uint64_t(kMaxLogitRows) * d.hidden * 4);
     // Every generation decodes: record its graph now, with the load, so that
-    // no decode step pays for it.
-    graph_for(1, 1, true);
+    // no decode step pays for it (with the ranking its sampler will want).
+    graph_for(1, 1, true, o.device_top_k);
   }
 
   // The KV pools are known before anything is allocated for them: refuse a
@@ -354,7 +355,7 @@ struct ModelRunner::Impl {
     ops::kv_append(ctx, g, kv, k, v, plan.slot_mapping(), k_pools[l], v_pools[l], T, qkv_width);
   }
 
-  std::unique_ptr<graph::Graph> build(uint32_t T, uint32_t R, bool decode) {
+  std::unique_ptr<graph::Graph> build(uint32_t T, uint32_t R, bool decode, bool top) {
     auto g = std::make_unique<graph::Graph>(ctx.device());
     const ops::AttentionPlan& plan = decode ? *decode_plan : *prefill_plan;
     const vk::BufferSlice q = qkv_band(0);
@@ -376,16 +377,16 @@ struct ModelRunner::Impl {
     // Only the rows whose logits are wanted go through the (large) head.
     ops::embedding(ctx, *g, ops::WeightView{x, TensorType::F32, T, d.hidden}, logit_rows, picked, R);
     project(*g, w.output, picked, logits, R, normed(w.output_norm));
-    if (opt.device_top_k) ops::top_k(ctx, *g, logits, R, d.vocab, d.vocab, top_scratch, top_pairs);
+    if (top) ops::top_k(ctx, *g, logits, R, d.vocab, d.vocab, top_scratch, top_pairs);
     g->record();
     return g;
   }
 
-  graph::Graph& graph_for(uint32_t T, uint32_t R, bool decode) {
-    auto& g = graphs[{T, R, decode}];
+  graph::Graph& graph_for(uint32_t T, uint32_t R, bool decode, bool top) {
+    auto& g = graphs[{T, R, decode, top}];
     if (!g) {
       const auto begin = std::chrono::steady_clock::now();
-      g = build(T, R, decode);
+      g = build(T, R, decode, top);
       setup_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count();
     }
     return *g;
@@ -431,12 +432,13 @@ struct ModelRunner::Impl {
   std::span<const float> step(std::span<const StepEntry> entries) {
     result.clear();
     uint32_t n = 0, rows_wanted = 0;
-    bool decode = !entries.empty();
+    bool decode = !entries.empty(), top = false;
     for (const StepEntry& e : entries) {
       if (e.tokens.empty()) throw Error("a step entry without tokens");
       n += uint32_t(e.tokens.size());
       rows_wanted += e.logits == Logits::All ? uint32_t(e.tokens.size()) : 1;
       if (e.logits == Logits::Top && !opt.device_top_k) throw Error("a step entry wants its best logits, which this runner does not compute");
+      top = top || e.logits == Logits::Top;
       decode = decode && e.tokens.size() == 1;
     }
     if (n == 0) return {};
@@ -473,7 +475,7 @@ struct ModelRunner::Impl {
     for (uint32_t k = r; k < R; ++k) rows[k] = rows[0];
     (decode ? *decode_plan : *prefill_plan).set_batch(step_rows, step_positions, std::span(step_tables).first(entries.size()));
 
-    last_graph = &graph_for(T, R, decode);
+    last_graph = &graph_for(T, R, decode, top);
     last_graph->run();
     const float* out = reinterpret_cast<const float*>(logits.mapped);
     const auto* pairs = reinterpret_cast<const ops::TopKPair*>(top_pairs.mapped);
@@ -565,7 +567,7 @@ uint32_t ModelRunner::vocab_size() const { return impl_->d.vocab; }
 KvStats ModelRunner::kv_stats() const { return impl_->blocks.stats(); }
 
 DecodeProfile ModelRunner::decode_profile() {
-  const graph::Graph& g = impl_->graph_for(1, 1, true);
+  const graph::Graph& g = impl_->graph_for(1, 1, true, false);
   const ModelDesc& d = impl_->d;
   const DeviceWeights& w = impl_->w;
   DecodeProfile p;
