@@ -34,8 +34,8 @@
 #include "runtime/ops/norm.h"
 #include "runtime/ops/qkv_prepare.h"
 #include "runtime/ops/rope.h"
-#include "runtime/ops/top_k.h"
 #include "runtime/ops/swiglu.h"
+#include "runtime/ops/top_k.h"
 #include "runtime/vk/context.h"
 #include "runtime/vk/error.h"
 
