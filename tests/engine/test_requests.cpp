@@ -32,6 +32,15 @@ GenerateOptions options_for(uint32_t i) {
   return o;
 }
 
+// An f32 KV cache (exact comparisons) of `context` tokens, `parallel` sequences a step.
+EngineOptions f32_engine(uint32_t context, uint32_t parallel) {
+  EngineOptions o;
+  o.context = context;
+  o.kv_type = KvType::F32;
+  o.parallel = parallel;
+  return o;
+}
+
 std::vector<int32_t> alone(Engine& engine, const std::vector<int32_t>& prompt, const GenerateOptions& o) {
   std::vector<int32_t> out;
   engine.generate_ids(prompt, o, [&](int32_t t) {
@@ -127,10 +136,7 @@ TEST_CASE("a request that can never run is refused with a reason, the others run
 TEST_CASE("prefix cache: a second request sharing a 200-token prefix computes only the rest", "[engine][requests]") {
   const std::string path = (kGolden / "qwen3_f32/hf").string();
   auto run = [&](bool cache) {
-    EngineOptions o;
-    o.context = 512;
-    o.kv_type = KvType::F32;
-    o.parallel = 4;
+    EngineOptions o = f32_engine(512, 4);
     o.prefix_cache = cache;
     auto engine = Engine::open(path, o);
     const uint32_t V = engine->vocab_size();
@@ -192,10 +198,7 @@ TEST_CASE("sampling from the device's best 64 logits draws what the whole row dr
   // default sampler and greedy ones go through the 64 best; penalties,
   // log-probabilities and no top-k cut read the whole row in both.
   const std::string path = (kGolden / "qwen3_f32/model.gguf").string();
-  EngineOptions o;
-  o.context = 128;
-  o.kv_type = KvType::F32;
-  o.parallel = 4;
+  EngineOptions o = f32_engine(128, 4);
   o.device_top_k = false;
   auto rows = Engine::open(path, o);
   o.device_top_k = true;
