@@ -33,7 +33,10 @@ void top_k(vk::Context& ctx, graph::Graph& g, const vk::BufferSlice& x, uint32_t
   if (row_stride < n) throw Error("top_k: a row stride of " + std::to_string(row_stride) + " under the row's " + std::to_string(n) + " entries");
   const auto& report = ctx.device().report();
   detail::require_subgroup_arithmetic(report, "top_k");
-  if (rows > report.max_workgroup_count[1]) throw Error("top_k: " + std::to_string(rows) + " rows exceed the device's workgroup count");
+  if (rows > report.max_workgroup_count[1] || chunks_of(n) > report.max_workgroup_count[0]) {
+    throw Error("top_k: " + std::to_string(rows) + " rows of " + std::to_string(n) +
+                " entries exceed the device's workgroup counts");
+  }
   const uint64_t x_bytes = (uint64_t(rows - 1) * row_stride + n) * 4;
   detail::require_bytes(x, x_bytes, "top_k", "x");
   detail::require_bytes(out, uint64_t(rows) * kTopK * sizeof(TopKPair), "top_k", "out");

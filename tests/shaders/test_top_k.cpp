@@ -103,4 +103,5 @@ TEST_CASE_METHOD(test::GpuFixture, "top_k rejects bad arguments", "[shaders][top
   CHECK_THROWS_WITH(ops::top_k(ctx, g, x, 1, 0, 1, x, out), Catch::Contains("0 entries"));
   CHECK_THROWS_WITH(ops::top_k(ctx, g, x, 2, 100, 100, x, out), Catch::Contains("out holds"));
   CHECK_THROWS_WITH(ops::top_k(ctx, g, x, 1, 1000, 500, x, out), Catch::Contains("row stride"));
+  CHECK_THROWS_WITH(ops::top_k(ctx, g, x, 1u << 20, 1, 1, x, out), Catch::Contains("workgroup counts"));
 }
