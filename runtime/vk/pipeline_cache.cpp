@@ -5,7 +5,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <string_view>
 #include <vector>
 
 #include <unistd.h>
@@ -92,6 +94,8 @@ PipelineCache::PipelineCache(VkDevice device, const DeviceReport& report)
   // Drivers are meant to reject bad data themselves, but not all do: only
   // hand over a blob whose header names this very device and driver.
   loaded_ = header_matches(data, report);
+  file_bytes_ = data.size();
+  file_hash_ = std::hash<std::string_view>{}(data);
   VkPipelineCacheCreateInfo info{VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
   if (loaded_) {
     info.initialDataSize = data.size();
@@ -115,6 +119,7 @@ PipelineCache::~PipelineCache() {
   if (vkGetPipelineCacheData(device_, cache_.get(), &size, nullptr) != VK_SUCCESS || size == 0) return;
   std::vector<char> data(size);
   if (vkGetPipelineCacheData(device_, cache_.get(), &size, data.data()) != VK_SUCCESS) return;
+  if (size == file_bytes_ && std::hash<std::string_view>{}(std::string_view(data.data(), size)) == file_hash_) return;
   // Write to a temporary file and rename, so concurrent runs never see half a file.
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ec);

@@ -34,6 +34,10 @@ class PipelineCache {
   VkDevice device_;
   std::string path_;
   bool loaded_ = false;
+  // What the file held, to leave it alone when the cache has not changed
+  // (lavapipe's stays a bare header: rewriting it cost every run a file write).
+  size_t file_bytes_ = 0;
+  size_t file_hash_ = 0;
   PipelineCacheHandle cache_;
 };
 

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include "tests/cli/cli_helpers.h"
 #include "tests/scratch_dir.h"
 
@@ -66,14 +68,23 @@ TEST_CASE("pipeline cache: VKMIND_PIPELINE_CACHE may name a folder - a foreign f
   SECTION("a folder gets the per-device file") {
     auto r = run_cli(args, {.env = {{"VKMIND_PIPELINE_CACHE", dir.dir.string()}}});
     CHECK(r.status == 0);
-    bool found = false;
+    fs::path file;
     for (const auto& e : fs::directory_iterator(dir.dir)) {
-      found |= e.path().filename().string().rfind("pipelines-", 0) == 0 && fs::file_size(e.path()) >= 32;  // at least the header (lavapipe stores no more)
+      // At least the header (lavapipe stores no more).
+      if (e.path().filename().string().rfind("pipelines-", 0) == 0 && fs::file_size(e.path()) >= 32) file = e.path();
     }
-    CHECK(found);
+    REQUIRE_FALSE(file.empty());
+    struct stat before {};
+    REQUIRE(::stat(file.c_str(), &before) == 0);
+    const std::string bytes = slurp(file.string());
     auto again = run_cli(args, {.env = {{"VKMIND_PIPELINE_CACHE", dir.dir.string()}}});
     CHECK(again.status == 0);
     CHECK(again.err.find("warning") == std::string::npos);
+    // A cache that gained nothing (lavapipe's never does) is not written
+    // again: a rewrite would rename a fresh file over this one.
+    struct stat after {};
+    REQUIRE(::stat(file.c_str(), &after) == 0);
+    if (slurp(file.string()) == bytes) CHECK(after.st_ino == before.st_ino);
   }
   SECTION("a file that is not a pipeline cache is left alone") {
     const std::string notes = dir.write("notes.txt", "my notes, not a cache\n");
