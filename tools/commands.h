@@ -19,7 +19,8 @@ void add_bench_command(CLI::App& app);     // cmd_bench.cpp
 void add_chat_command(CLI::App& app);      // cmd_chat.cpp
 void add_perplexity_command(CLI::App& app);  // cmd_perplexity.cpp
 void add_batch_command(CLI::App& app);       // cmd_batch.cpp
-void add_serve_command(CLI::App& app);       // cmd_serve.cpp
+// Checks the flags, then runs vkmind-serve with the same arguments in place of this process.
+void add_serve_command(CLI::App& app, int argc, char** argv);  // cmd_serve.cpp
 void add_quantize_command(CLI::App& app);    // cmd_quantize.cpp
 void add_pull_command(CLI::App& app);        // cmd_pull.cpp
 void add_list_command(CLI::App& app);        // cmd_list.cpp

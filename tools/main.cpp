@@ -1,14 +1,10 @@
 // vkmind: the command-line front end. Subcommands are registered from their
-// own files; errors surface here as one line on stderr and a status:
-// 0 success, 1 a failure while running, 2 a usage error (bad flag or value,
-// unknown subcommand or device), 130 interrupted by Ctrl-C.
+// own files; errors surface as one line on stderr and a status (cli_main.h).
 #include <cstdio>
 #include <cstring>
-#include <exception>
 
-#include "runtime/vk/device.h"
+#include "tools/cli_main.h"
 #include "tools/commands.h"
-#include "tools/exit_code.h"
 
 #ifndef VKMIND_VERSION
 #define VKMIND_VERSION "unknown"
@@ -47,25 +43,11 @@ int main(int argc, char** argv) {
   vkmind::cli::add_chat_command(app);
   vkmind::cli::add_perplexity_command(app);
   vkmind::cli::add_batch_command(app);
-  vkmind::cli::add_serve_command(app);
+  vkmind::cli::add_serve_command(app, argc, argv);
   vkmind::cli::add_quantize_command(app);
   vkmind::cli::add_pull_command(app);
   vkmind::cli::add_list_command(app);
   vkmind::cli::add_template_command(app);
   if (unknown_subcommand(app, argc, argv)) return vkmind::cli::kExitUsage;
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int status = app.exit(e);  // prints help, the version, or the error
-    return status == 0 ? 0 : vkmind::cli::kExitUsage;
-  } catch (const vkmind::cli::ExitCode& e) {
-    return e.status;
-  } catch (const vkmind::vk::NoSuchDevice& e) {
-    std::fprintf(stderr, "vkmind: %s", e.what());
-    return vkmind::cli::kExitUsage;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "vkmind: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  return vkmind::cli::run_app(app, argc, argv);
 }

@@ -154,3 +154,24 @@ TEST_CASE("every path that feeds ids checks them", "[cli]") {
   CHECK(r.status == 1);
   CHECK(r.err.find("token id 288 is outside the vocabulary of 288") != std::string::npos);
 }
+
+TEST_CASE("serve: only vkmind-serve links the HTTP server, and vkmind names it when it is missing", "[cli]") {
+  SECTION("other commands load neither cpp-httplib nor the OpenSSL it initializes") {
+    auto r = run_cli({"--version"}, {.env = {{"LD_DEBUG", "libs"}}});
+    CHECK(r.status == 0);
+    CHECK(r.err.find("libvulkan.so") != std::string::npos);  // the dynamic linker's list is there
+    CHECK(r.err.find("libcpp-httplib") == std::string::npos);
+    CHECK(r.err.find("libssl") == std::string::npos);
+  }
+  SECTION("a vkmind without vkmind-serve beside it says so") {
+    ScratchDir dir;
+    const fs::path alone = dir.dir / "vkmind";
+    fs::copy_file(binary(), alone);
+    auto r = run_process({alone.string(), "serve", "-m", tiny_gguf(), "--port", "0"});
+    CHECK(r.status == 1);
+    CHECK(r.err.find("cannot run " + (dir.dir / "vkmind-serve").string()) != std::string::npos);
+    // A bad flag is still the usual usage error, found before any of that.
+    auto bad = run_process({alone.string(), "serve", "-m", tiny_gguf(), "--port", "70000"});
+    CHECK(bad.status == 2);
+  }
+}
