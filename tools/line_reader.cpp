@@ -11,9 +11,10 @@
 
 #include <langinfo.h>
 
-#include <histedit.h>
 #include <poll.h>
 #include <unistd.h>
+
+#include "tools/edit_library.h"
 
 namespace vkmind::cli {
 
@@ -36,6 +37,7 @@ bool is_continued(std::string& line) {
 
 struct LineReader::Impl {
   InterruptGuard& interrupts;
+  const EditLibrary* lib = nullptr;  // set with el
   EditLine* el = nullptr;
   History* history = nullptr;
   std::string prompt;
@@ -52,26 +54,28 @@ struct LineReader::Impl {
     if (!std::setlocale(LC_CTYPE, "") || std::strcmp(nl_langinfo(CODESET), "UTF-8") != 0) {
       std::setlocale(LC_CTYPE, "C.UTF-8");
     }
-    el = el_init("vkmind", stdin, stdout, stderr);
+    lib = edit_library();
+    if (!lib) return;  // no libedit: plain lines
+    el = lib->el_init("vkmind", stdin, stdout, stderr);
     if (!el) return;
-    el_set(el, EL_CLIENTDATA, this);
-    el_set(el, EL_EDITOR, "emacs");
-    el_set(el, EL_PROMPT, &Impl::prompt_text);
-    el_set(el, EL_GETCFN, &Impl::read_char);
-    history = history_init();
+    lib->el_set(el, EL_CLIENTDATA, this);
+    lib->el_set(el, EL_EDITOR, "emacs");
+    lib->el_set(el, EL_PROMPT, &Impl::prompt_text);
+    lib->el_set(el, EL_GETCFN, &Impl::read_char);
+    history = lib->history_init();
     HistEvent ev;
-    ::history(history, &ev, H_SETSIZE, 1000);
-    el_set(el, EL_HIST, ::history, history);
+    lib->history(history, &ev, H_SETSIZE, 1000);
+    lib->el_set(el, EL_HIST, lib->history, history);
   }
 
   ~Impl() {
-    if (history) history_end(history);
-    if (el) el_end(el);
+    if (history) lib->history_end(history);
+    if (el) lib->el_end(el);
   }
 
   static Impl* self(EditLine* e) {
     void* data = nullptr;
-    el_get(e, EL_CLIENTDATA, &data);
+    edit_library()->el_get(e, EL_CLIENTDATA, &data);
     return static_cast<Impl*>(data);
   }
   static const char* prompt_text(EditLine* e) { return self(e)->prompt.c_str(); }
@@ -108,7 +112,7 @@ struct LineReader::Impl {
       // Ends the line as Enter would (an error return would leave libedit
       // half out of edit mode); edit_line() then reports the interrupt.
       s->interrupted = true;
-      const LineInfo* li = el_line(e);
+      const LineInfo* li = s->lib->el_line(e);
       s->typed_at_interrupt = li ? std::string(li->buffer, li->lastchar) : "";
       std::fputs("^C", stdout);
       std::fflush(stdout);
@@ -137,7 +141,7 @@ struct LineReader::Impl {
     prompt = p;
     interrupted = false;
     int count = 0;
-    const char* text = el_gets(el, &count);
+    const char* text = lib->el_gets(el, &count);
     if (interrupted) {
       line = typed_at_interrupt;
       return ReadStatus::Interrupted;
@@ -211,7 +215,7 @@ struct LineReader::Impl {
       }
       if (el && !message.empty()) {
         HistEvent ev;
-        ::history(history, &ev, H_ENTER, message.c_str());
+        lib->history(history, &ev, H_ENTER, message.c_str());
       }
       return {ReadStatus::Message, message};
     }

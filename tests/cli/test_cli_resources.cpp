@@ -156,12 +156,13 @@ TEST_CASE("every path that feeds ids checks them", "[cli]") {
 }
 
 TEST_CASE("serve: only vkmind-serve links the HTTP server, and vkmind names it when it is missing", "[cli]") {
-  SECTION("other commands load neither cpp-httplib nor the OpenSSL it initializes") {
+  SECTION("other commands load neither cpp-httplib nor the OpenSSL it initializes (nor libedit)") {
     auto r = run_cli({"--version"}, {.env = {{"LD_DEBUG", "libs"}}});
     CHECK(r.status == 0);
     CHECK(r.err.find("libvulkan.so") != std::string::npos);  // the dynamic linker's list is there
     CHECK(r.err.find("libcpp-httplib") == std::string::npos);
     CHECK(r.err.find("libssl") == std::string::npos);
+    CHECK(r.err.find("libedit") == std::string::npos);  // loaded by the chat on a terminal (edit_library.h)
   }
   SECTION("a vkmind without vkmind-serve beside it says so") {
     ScratchDir dir;
