@@ -32,6 +32,9 @@ void serve(ServeFlags& f) {
   }
   f.server.model_id = f.alias.empty() ? model_name(f.model.model) : f.alias;
   f.server.parallel = f.model.engine.parallel;
+  // Every step size's pipelines while /health still says 503, so that no
+  // request waits for the driver's compiler.
+  f.model.engine.prepare_steps = true;
 
   // The signals are taken by one thread with sigwait, never by a handler
   // interrupting the workers; blocked before any thread starts so all inherit it.

@@ -60,6 +60,10 @@ struct EngineOptions {
   // A template name (chatml, qwen3, minimind, llama2, llama3) or the Jinja
   // text of one; empty: the template that came with the model.
   std::string chat_template;
+  // Create at load every pipeline a step of any size can use, rather than on
+  // the first step of each size (a server's first requests; ~0.5 s on
+  // lavapipe). The load takes that much longer.
+  bool prepare_steps = false;
 };
 
 struct ChatMessage {

@@ -80,14 +80,17 @@ class EngineImpl final : public Engine {
     runner.device_top_k = options.device_top_k.value_or(ctx_->device().report().type != "CPU");
     const auto runner_start = Clock::now();
     runner_ = std::make_unique<ModelRunner>(*ctx_, *model_, runner);
+    if (options.prepare_steps) runner_->prepare_steps();
     const double graph_ms = runner_->take_setup_ms();
     const double runner_ms = ms_since(runner_start);
     load_ms_ = ms_since(start);
-    char report[192];
+    char report[224];
     std::snprintf(report, sizeof report,
                   "model and tokenizer %.0f ms and alongside them the Vulkan device %.0f ms, weights and KV cache %.0f ms, "
-                  "decode graph and its pipelines %.0f ms",
-                  model_ms, device_ms, runner_ms - graph_ms, graph_ms);
+                  "%s %.0f ms",
+                  model_ms, device_ms, runner_ms - graph_ms,
+                  options.prepare_steps ? "graphs of every step size and their pipelines" : "decode graph and its pipelines",
+                  graph_ms);
     load_report_ = report;
     if (const uint32_t tiled = runner_->tiled_matrices()) {
       load_report_ += "; " + std::to_string(tiled) + " weight matrices repacked into tiles (--no-repack: read in place)";

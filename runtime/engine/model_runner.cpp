@@ -550,6 +550,22 @@ uint32_t ModelRunner::step_tokens() const { return impl_->capacity; }
 uint32_t ModelRunner::token_capacity() const {
   return uint32_t(std::min<uint64_t>(impl_->opt.context, uint64_t(impl_->num_blocks) * impl_->opt.kv_block_size));
 }
+void ModelRunner::prepare_steps() {
+  Impl& m = *impl_;
+  const bool top = m.opt.device_top_k;
+  const uint32_t seqs = m.opt.max_seqs;
+  for (uint32_t n = 1;; n = std::min(2 * n, seqs)) {
+    const uint32_t T = bucket_for(n, seqs);
+    m.graph_for(T, std::min(bucket_for(n, kMaxLogitRows), T), true, top).warm_up();
+    if (n == seqs) break;
+  }
+  for (uint32_t n : {2u, 4u, 8u, 16u}) {
+    const uint32_t T = bucket_for(n, m.capacity);
+    m.graph_for(T, 1, false, top).warm_up();
+    if (n == 16) m.graph_for(T, std::min(bucket_for(n, kMaxLogitRows), T), false, top).warm_up();
+  }
+}
+
 double ModelRunner::take_setup_ms() { return std::exchange(impl_->setup_ms, 0.0); }
 
 uint32_t ModelRunner::tiled_matrices() const {

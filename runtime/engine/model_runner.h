@@ -91,6 +91,14 @@ class ModelRunner {
   uint32_t step_tokens() const;  // tokens one forward step takes (the prefill chunk)
   // Tokens one sequence can hold: the context, or the KV pool if smaller.
   uint32_t token_capacity() const;
+  // Records the graph of the smallest step of each kind: decode batches of 1
+  // up to max_seqs() sequences, prefill steps of 2, 4, 8 and 16 tokens (one
+  // logit row, and 16 rows), and has the driver finish each of their
+  // pipelines (graph::Graph::warm_up). That creates every pipeline a step can
+  // use; larger steps record their graphs from the same pipelines on first
+  // use (milliseconds). For a server, whose first requests would otherwise
+  // wait for the driver's compiler (~0.3 s on lavapipe).
+  void prepare_steps();
   // Milliseconds spent recording graphs since the last call (one-time set-up
   // of a step shape, which callers keep out of their throughput figures).
   double take_setup_ms();

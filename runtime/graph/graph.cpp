@@ -245,6 +245,25 @@ void Graph::run() {
   device_.submit_and_wait(commands_);
 }
 
+void Graph::warm_up() {
+  if (!recorded_) record();
+  std::set<const vk::Pipeline*> seen;
+  device_.run_once([&](VkCommandBuffer commands) {
+    for (size_t n = 0; n < nodes_.size(); ++n) {
+      const Node& node = nodes_[n];
+      if (!seen.insert(node.pipeline).second) continue;
+      vkCmdBindPipeline(commands, VK_PIPELINE_BIND_POINT_COMPUTE, node.pipeline->get());
+      vkCmdBindDescriptorSets(commands, VK_PIPELINE_BIND_POINT_COMPUTE, node.pipeline->layout(), 0, 1, &sets_[n], 0,
+                              nullptr);
+      if (!node.push.empty()) {
+        vkCmdPushConstants(commands, node.pipeline->layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                           uint32_t(node.push.size()), node.push.data());
+      }
+      vkCmdDispatch(commands, 0, 0, 0);
+    }
+  });
+}
+
 std::vector<NodeTiming> Graph::timings() const {
   std::vector<NodeTiming> result;
   if (!profile_ || !recorded_ || nodes_.empty()) return result;

@@ -79,6 +79,11 @@ class Graph {
   // Submits the recorded commands and waits. Host-visible outputs are
   // readable when it returns.
   void run();
+  // Dispatches each of the graph's pipelines over no workgroups, with its
+  // first node's bindings, and waits: drivers that make a pipeline's machine
+  // code at its first dispatch (lavapipe, for what is bound) make it now
+  // rather than in the first run(). Records the graph if it is not yet.
+  void warm_up();
 
   size_t node_count() const { return nodes_.size(); }
   const std::string& node_label(size_t node) const { return nodes_.at(node).label; }

@@ -331,3 +331,47 @@ TEST_CASE("Logits::Top entries get their row's best logits, ranked, beside whole
   const StepEntry top{0, p0, Logits::Top};
   CHECK_THROWS_WITH(plain.step(std::span(&top, 1)), Catch::Contains("does not compute"));
 }
+
+TEST_CASE("prepare_steps creates every pipeline that steps of any size use", "[engine][batch]") {
+  // Prefill of 3, 9, 40 and 64 tokens (a whole chunk), a step mixing a decode
+  // and a prefill entry, decode batches of 1 to 4 sequences, and every row's
+  // logits of a 20-token prompt: the pipelines each of these creates.
+  auto pipelines_created_by_steps = [](vk::Context& ctx, ModelRunner& runner) {
+    std::vector<int32_t> tokens(64);
+    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((5 + i * 13) % runner.vocab_size());
+    const std::span<const int32_t> t(tokens);
+    const uint64_t before = ctx.device().created().pipelines;
+    runner.step(std::vector<StepEntry>{{0, t.first(3)}});
+    runner.step(std::vector<StepEntry>{{1, t.first(9)}});
+    runner.step(std::vector<StepEntry>{{2, t.first(40)}});
+    runner.step(std::vector<StepEntry>{{3, t}});
+    runner.step(std::vector<StepEntry>{{0, t.first(1)}, {1, t.first(5)}});
+    for (uint32_t n = 1; n <= 4; ++n) {
+      std::vector<StepEntry> entries;
+      for (uint32_t s = 0; s < n; ++s) entries.push_back({s, t.first(1)});
+      runner.step(entries);
+    }
+    runner.step(std::vector<StepEntry>{{4, t.first(20), Logits::All}});
+    return ctx.device().created().pipelines - before;
+  };
+  for (const char* path : {"qwen3_f16/model.gguf", "minimind3_moe_f16/hf"}) {  // dense and mixture of experts
+    DYNAMIC_SECTION(path) {
+      auto model = Model::open((kGolden / path).string());
+      RunnerOptions o;
+      o.context = 128;
+      o.max_seqs = 5;
+      o.prefill_chunk = 64;
+      {
+        vk::Context ctx(vk::ContextOptions{"", vk::Instance::validation_layer_available()});
+        ModelRunner runner(ctx, *model, o);
+        runner.prepare_steps();
+        CHECK(pipelines_created_by_steps(ctx, runner) == 0);
+        CHECK(ctx.instance().take_validation_messages().empty());
+      }
+      // What it saves: without it, those steps create pipelines.
+      vk::Context ctx(vk::ContextOptions{""});
+      ModelRunner runner(ctx, *model, o);
+      CHECK(pipelines_created_by_steps(ctx, runner) > 0);
+    }
+  }
+}
