@@ -75,9 +75,15 @@ std::unique_ptr<TileCache> open_tile_cache(vk::Context& ctx, const Model& model,
   return TileCache::open(ctx.device(), model, o.tile_cache);
 }
 
+// A step runs the graph of its bucket, padded to it: powers of two up to 16
+// tokens, then multiples of 16, so a step computes at most 15 padding tokens
+// (powers of two all the way wasted up to half of a long prompt's prefill).
+constexpr uint32_t kBucketStep = 16;
+
 uint32_t bucket_for(uint32_t tokens, uint32_t capacity) {
   uint32_t b = 1;
-  while (b < tokens) b *= 2;
+  while (b < tokens && b < kBucketStep) b *= 2;
+  if (b < tokens) b = (tokens + kBucketStep - 1) / kBucketStep * kBucketStep;
   return std::min(b, capacity);
 }
 
