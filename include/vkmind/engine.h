@@ -61,8 +61,8 @@ struct EngineOptions {
   // text of one; empty: the template that came with the model.
   std::string chat_template;
   // Create at load every pipeline a step of any size can use, rather than on
-  // the first step of each size (a server's first requests; ~0.5 s on
-  // lavapipe). The load takes that much longer.
+  // the first step of each size (a server's first requests; minimind-3 size
+  // on lavapipe: ~0.44 s). The load takes that much longer.
   bool prepare_steps = false;
 };
 

@@ -556,6 +556,7 @@ uint32_t ModelRunner::step_tokens() const { return impl_->capacity; }
 uint32_t ModelRunner::token_capacity() const {
   return uint32_t(std::min<uint64_t>(impl_->opt.context, uint64_t(impl_->num_blocks) * impl_->opt.kv_block_size));
 }
+
 void ModelRunner::prepare_steps() {
   Impl& m = *impl_;
   const bool top = m.opt.device_top_k;

@@ -97,7 +97,7 @@ class ModelRunner {
   // pipelines (graph::Graph::warm_up). That creates every pipeline a step can
   // use; larger steps record their graphs from the same pipelines on first
   // use (milliseconds). For a server, whose first requests would otherwise
-  // wait for the driver's compiler (~0.3 s on lavapipe).
+  // wait for the driver's compiler (minimind-3 size on lavapipe: ~0.44 s).
   void prepare_steps();
   // Milliseconds spent recording graphs since the last call (one-time set-up
   // of a step shape, which callers keep out of their throughput figures).
