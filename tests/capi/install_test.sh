@@ -2,7 +2,8 @@
 # The C API as a user gets it: `cmake --install` into a scratch prefix, then
 # examples/ built against that install with its own CMake project
 # (find_package(vkmind)) and with pkg-config (shared and static), each run on
-# a committed model; and the installed library exports only vkmind_* symbols.
+# a committed model; the installed library exports only vkmind_* symbols; and
+# the installed `vkmind serve` finds the installed vkmind-serve.
 #   install_test.sh BUILD_DIR SOURCE_DIR MODEL
 set -euo pipefail
 build=$1 src=$2 model=$3
@@ -14,9 +15,15 @@ cmake --install "$build" --prefix "$prefix" > "$scratch/install.log"
 libdir=$(dirname "$(find "$prefix" -name 'libvkmind.so' | head -1)")
 for f in include/vkmind/vkmind.h "${libdir#$prefix/}/libvkmind.a" "${libdir#$prefix/}/pkgconfig/vkmind.pc" \
          "${libdir#$prefix/}/cmake/vkmind/vkmindConfig.cmake" "${libdir#$prefix/}/cmake/vkmind/vkmindConfigVersion.cmake" \
-         bin/vkmind share/doc/vkmind/README.md; do
+         bin/vkmind bin/vkmind-serve share/doc/vkmind/README.md; do
   [ -e "$prefix/$f" ] || { echo "not installed: $f"; exit 1; }
 done
+# The installed vkmind runs the installed vkmind-serve: only the server can
+# fail to listen (a host that is no address).
+if serve_err=$("$prefix/bin/vkmind" serve -m "$model" --host 256.1.1.1 --port 0 2>&1); then
+  echo "vkmind serve listened on 256.1.1.1"; exit 1
+fi
+echo "$serve_err" | grep -q "cannot listen on 256.1.1.1" || { echo "vkmind serve: $serve_err"; exit 1; }
 soname=$(objdump -p "$libdir/libvkmind.so" | awk '/SONAME/ {print $2}')
 [ "$soname" = "libvkmind.so.0.1" ] || { echo "SONAME is '$soname'"; exit 1; }
 
