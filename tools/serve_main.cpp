@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   // `vkmind-serve --port 8080 ...` works as well as `vkmind-serve serve --port 8080 ...`.
   std::vector<char*> args(argv, argv + argc);
   static char serve_word[] = "serve";
-  if (argc < 2 || std::strcmp(argv[1], "serve") != 0) args.insert(args.begin() + 1, serve_word);
+  const bool named = argc >= 2 && (std::strcmp(argv[1], "serve") == 0 || std::strcmp(argv[1], "--version") == 0);
+  if (!named) args.insert(args.begin() + 1, serve_word);
   return vkmind::cli::run_app(app, int(args.size()), args.data());
 }
