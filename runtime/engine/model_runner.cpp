@@ -9,7 +9,7 @@
 //     x += down(silu(gate(xn)) * up(xn)), xn = rmsnorm(x): two matmuls, the
 //       norm in gate|up's prologue and SwiGLU in its epilogue
 //       (MoE: xn = rmsnorm(x); x += shared experts(xn) + the top-k routed experts, record_moe)
-//   logits = rmsnorm(x[rows wanted]) Wout^T
+//   logits = rmsnorm(x[rows wanted]) Wout^T   (decode: every row, x itself)
 // A dense layer is 6 dispatches: qkv, prepare, attention, o, gate|up, down.
 #include "runtime/engine/model_runner.h"
 
@@ -380,9 +380,11 @@ struct ModelRunner::Impl {
         record_ffn(*g, L.gate_up, L.down, x, L.ffn_norm, T);
       }
     }
-    // Only the rows whose logits are wanted go through the (large) head.
-    ops::embedding(ctx, *g, ops::WeightView{x, TensorType::F32, T, d.hidden}, logit_rows, picked, R);
-    project(*g, w.output, picked, logits, R, normed(w.output_norm));
+    // Only the rows whose logits are wanted go through the (large) head. In a
+    // decode step they are all the rows, in order (step() wants each entry's
+    // last token), so the head reads x itself: one dispatch and barrier fewer.
+    if (!decode) ops::embedding(ctx, *g, ops::WeightView{x, TensorType::F32, T, d.hidden}, logit_rows, picked, R);
+    project(*g, w.output, decode ? x : picked, logits, R, normed(w.output_norm));
     if (top) ops::top_k(ctx, *g, logits, R, d.vocab, d.vocab, top_scratch, top_pairs);
     g->record();
     return g;
