@@ -54,8 +54,8 @@ TEST_CASE("bench reports what bounds a decode step", "[cli]") {
     CHECK(t["decode_dispatches"].get<int>() == 2 * 6 + 2);
     CHECK(t["decode_barriers"].get<int>() > 0);
     CHECK(t["decode_barriers"].get<int>() < t["decode_dispatches"].get<int>());
-    // Its pipelines: the embedding, qk-norm + RoPE + KV append, attention, and one matvec for every
-    // matrix, whatever its fusions.
+    // Its pipelines: the embedding, qk-norm + RoPE + KV append, attention,
+    // and one matvec for every matrix, whatever its fusions.
     CHECK(t["decode_pipelines"].get<int>() == 4);
     // lavapipe on x86 (8-lane subgroups) gets that matvec pre-specialized at
     // build time (shaders/CMakeLists.txt): the host must ask for exactly the
