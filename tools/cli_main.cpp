@@ -2,12 +2,23 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "runtime/vk/device.h"
 #include "tools/commands.h"
 #include "tools/exit_code.h"
 
+#ifndef VKMIND_VERSION
+#define VKMIND_VERSION "unknown"
+#endif
+
 namespace vkmind::cli {
+
+void configure_app(CLI::App& app) {
+  app.set_version_flag("--version", std::string("vkmind ") + VKMIND_VERSION);
+  // Inherited by every subcommand: --help shows each option's default.
+  app.option_defaults()->always_capture_default();
+}
 
 int run_app(CLI::App& app, int argc, char** argv) {
   try {

@@ -8,6 +8,10 @@
 
 namespace vkmind::cli {
 
+// The settings both executables' apps share: --version ("vkmind X.Y.Z") and
+// every option's default shown in --help.
+void configure_app(CLI::App& app);
+
 int run_app(CLI::App& app, int argc, char** argv);
 
 }  // namespace vkmind::cli

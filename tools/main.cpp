@@ -6,9 +6,6 @@
 #include "tools/cli_main.h"
 #include "tools/commands.h"
 
-#ifndef VKMIND_VERSION
-#define VKMIND_VERSION "unknown"
-#endif
 
 namespace {
 
@@ -32,9 +29,7 @@ int main(int argc, char** argv) {
   CLI::App app{"vkmind: LLM inference on any Vulkan device"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every subcommand");
-  app.set_version_flag("--version", std::string("vkmind ") + VKMIND_VERSION);
-  // Inherited by every subcommand: --help shows each option's default.
-  app.option_defaults()->always_capture_default();
+  vkmind::cli::configure_app(app);
   vkmind::cli::add_info_command(app);
   vkmind::cli::add_tokenize_command(app);
   vkmind::cli::add_run_command(app);

@@ -19,10 +19,6 @@
 #include "tools/cli_main.h"
 #include "tools/serve_flags.h"
 
-#ifndef VKMIND_VERSION
-#define VKMIND_VERSION "unknown"
-#endif
-
 namespace vkmind::cli {
 namespace {
 
@@ -82,8 +78,7 @@ void serve(ServeFlags& f) {
 int main(int argc, char** argv) {
   CLI::App app{"vkmind serve: the OpenAI API over HTTP (what `vkmind serve` runs)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("vkmind ") + VKMIND_VERSION);
-  app.option_defaults()->always_capture_default();
+  vkmind::cli::configure_app(app);
   auto flags = std::make_shared<vkmind::cli::ServeFlags>();
   add_serve_subcommand(app, *flags)->callback([flags] { vkmind::cli::serve(*flags); });
   // `vkmind-serve --port 8080 ...` works as well as `vkmind-serve serve --port 8080 ...`.
